@@ -1,0 +1,15 @@
+//! Procedural macros for `airssys-rt`. Use them through the `airssys_rt` crate, which re-exports them
+//! and documents them: `airssys_rt::Message`.
+
+use proc_macro::TokenStream;
+use syn::{DeriveInput, parse_macro_input};
+
+mod ctxt;
+mod message;
+
+/// Derives `airssys_rt::Message`. Documented on the re-export, `airssys_rt::Message`.
+#[proc_macro_derive(Message, attributes(message))]
+pub fn derive_message(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    message::derive(&input).into()
+}

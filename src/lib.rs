@@ -1,0 +1,1 @@
+//! The airssys-rt test suite: integration tests, trybuild cases, benchmarks and examples.
