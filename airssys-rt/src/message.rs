@@ -115,11 +115,14 @@ impl Storage {
     /// Evaluated in a `const` context by every store and load, so a `STORAGE = Storage::Inline`
     /// that does not fit stops the build instead of overflowing the buffer.
     pub(crate) const fn checked<M: Message>() -> Storage {
-        if matches!(M::STORAGE, Storage::Inline) && !Self::fits_inline::<M>() {
-            panic!(
-                "a message type declares `STORAGE = Storage::Inline` but does not fit the envelope's \
-                 inline buffer; use `Storage::of::<Self>()` or `Storage::Boxed`"
-            );
+        if let Storage::Inline = M::STORAGE
+            && let Some(error) = crate::__private::inline_violation::<M>(
+                "`const STORAGE: Storage = Storage::Inline`",
+                M::MESSAGE_TYPE,
+                "Use `Storage::Boxed`, or `Storage::of::<Self>()` to let the size decide",
+            )
+        {
+            panic!("{}", error.as_str());
         }
         M::STORAGE
     }

@@ -59,25 +59,25 @@ impl ConstMessage {
     }
 }
 
-/// Why `#[message(inline)]` cannot hold for `T` (named `name` in the user's code), or `None` if it fits.
-pub const fn inline_violation<T>(name: &str) -> Option<ConstMessage> {
+/// Why `#[message(inline)]` cannot hold for `T`, named `name` in the user's code, or `None` if it
+/// fits. `cause` is what demanded inline storage; `fix` says what to do instead.
+pub const fn inline_violation<T>(cause: &str, name: &str, fix: &str) -> Option<ConstMessage> {
     if Storage::fits_inline::<T>() {
         return None;
     }
-    let (size, align) = (size_of::<T>(), align_of::<T>());
     let message = ConstMessage::new()
-        .push("`#[message(inline)]` on `")
+        .push(cause)
+        .push(" on `")
         .push(name)
         .push("`, which is ")
-        .push_usize(size)
+        .push_usize(size_of::<T>())
         .push(" bytes with alignment ")
-        .push_usize(align)
+        .push_usize(align_of::<T>())
         .push("; an envelope stores inline at most ")
         .push_usize(INLINE_CAPACITY)
         .push(" bytes with alignment at most ")
         .push_usize(INLINE_ALIGN)
-        .push(". Remove `inline` so that the message is boxed, or make `")
-        .push(name)
-        .push("` smaller");
+        .push(". ")
+        .push(fix);
     Some(message)
 }

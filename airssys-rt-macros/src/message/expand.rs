@@ -35,11 +35,17 @@ pub(crate) fn impl_message(input: &Input<'_>) -> TokenStream {
         Some(ty) => quote!(#ty),
         None => quote!(()),
     };
+    let inline_fix =
+        format!("Remove `inline` so that the message is boxed, or make `{ident}` smaller");
     let storage = match (&attrs.inline, &attrs.boxed) {
         (Some(inline), None) => quote_spanned! {inline.span()=>
             const STORAGE: #krate::Storage = {
                 if let ::core::option::Option::Some(error) =
-                    #krate::__private::inline_violation::<Self>(#ident_text)
+                    #krate::__private::inline_violation::<Self>(
+                        "`#[message(inline)]`",
+                        #ident_text,
+                        #inline_fix,
+                    )
                 {
                     ::core::panic!("{}", error.as_str());
                 }

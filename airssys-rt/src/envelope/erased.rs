@@ -37,10 +37,14 @@ struct MessageVTable {
 struct VTableOf<M>(PhantomData<M>);
 
 impl<M: Message> VTableOf<M> {
+    /// `M::STORAGE`, checked once: every store, load and drop of an `M` reads this constant, so a
+    /// `STORAGE = Storage::Inline` that does not fit fails the build with a single error.
+    const STORAGE: Storage = Storage::checked::<M>();
+
     const VTABLE: &'static MessageVTable = &MessageVTable {
         type_id: TypeId::of::<M>(),
         message_type: M::MESSAGE_TYPE,
-        storage: Storage::checked::<M>(),
+        storage: Self::STORAGE,
         drop_payload: drop_payload::<M>,
     };
 }
@@ -65,8 +69,8 @@ impl ErasedEnvelope {
     pub fn new<M: Message>(message: M) -> Self {
         let mut payload = Payload(MaybeUninit::uninit());
         let slot = payload.0.as_mut_ptr().cast::<u8>();
-        match const { Storage::checked::<M>() } {
-            // SAFETY: `checked` proved at compile time that `M` fits the buffer in size and
+        match VTableOf::<M>::STORAGE {
+            // SAFETY: `Storage::checked` proved at compile time that `M` fits the buffer in size and
             // alignment (the buffer is `INLINE_ALIGN`-aligned, at offset 0 of `Payload`), and the
             // buffer is fresh, so nothing is overwritten.
             Storage::Inline => unsafe { slot.cast::<M>().write(message) },
@@ -107,7 +111,7 @@ impl ErasedEnvelope {
         // SAFETY: `is::<M>()` proved the payload is an `M`, stored as `M::STORAGE` says (the invariant).
         // `this` is never dropped, so the payload is read out exactly once.
         let message = unsafe {
-            match const { Storage::checked::<M>() } {
+            match VTableOf::<M>::STORAGE {
                 Storage::Inline => slot.cast::<M>().read(),
                 Storage::Boxed => *Box::from_raw(slot.cast::<*mut M>().read()),
             }
@@ -124,7 +128,7 @@ impl ErasedEnvelope {
         // SAFETY: the payload is an initialized `M` (checked above, and the invariant), inline in the
         // buffer or behind the box pointer; the reference borrows `self`, which owns it.
         Some(unsafe {
-            match const { Storage::checked::<M>() } {
+            match VTableOf::<M>::STORAGE {
                 Storage::Inline => &*slot.cast::<M>(),
                 Storage::Boxed => &*slot.cast::<*const M>().read(),
             }
@@ -175,7 +179,7 @@ impl fmt::Debug for ErasedEnvelope {
 /// `slot` must point to an envelope buffer that holds an initialized `M` stored as `M::STORAGE` says,
 /// and that is not used again.
 unsafe fn drop_payload<M: Message>(slot: *mut u8) {
-    match const { Storage::checked::<M>() } {
+    match VTableOf::<M>::STORAGE {
         // SAFETY: the caller guarantees an initialized `M` inline at `slot`, used by no one after.
         Storage::Inline => unsafe { ptr::drop_in_place(slot.cast::<M>()) },
         // SAFETY: the caller guarantees the buffer holds the pointer of a `Box<M>`, owned here.

@@ -1,0 +1,7 @@
+use airssys_rt::Message;
+
+#[derive(Message)]
+#[message(name = "")]
+struct Tick;
+
+fn main() {}
