@@ -1,1 +1,115 @@
 //! The airssys-rt test suite: integration tests, trybuild cases, benchmarks and examples.
+//!
+//! This library holds what the tests and benches share: a [`CountingAllocator`] that proves
+//! allocation claims, and [`DropCounter`] for drop-exactly-once claims.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// A global allocator that counts, per thread, the allocations and bytes requested.
+///
+/// Install it in a test or bench binary, then measure a closure with [`allocations`]:
+///
+/// ```ignore
+/// #[global_allocator]
+/// static ALLOCATOR: airssys_rt_suite::CountingAllocator = airssys_rt_suite::CountingAllocator;
+///
+/// let (count, _) = airssys_rt_suite::allocations(|| Box::new(1));
+/// assert_eq!(count.allocations, 1);
+/// ```
+///
+/// Counting per thread keeps the test harness's own threads out of the figures.
+#[derive(Debug)]
+pub struct CountingAllocator;
+
+thread_local! {
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+    static BYTES: Cell<usize> = const { Cell::new(0) };
+}
+
+fn record(bytes: usize) {
+    // `try_with`: a thread being torn down may still allocate after its locals are gone.
+    let _ = ALLOCATIONS.try_with(|count| count.set(count.get() + 1));
+    let _ = BYTES.try_with(|total| total.set(total.get() + bytes));
+}
+
+// SAFETY: every method forwards to `System` with the caller's arguments unchanged; the counting
+// touches only thread-local `Cell`s, which neither allocate nor unwind.
+unsafe impl GlobalAlloc for CountingAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        record(layout.size());
+        // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract, which `System` shares.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        record(layout.size());
+        // SAFETY: as for `alloc`.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` was allocated by `System` (every allocation goes through it) with `layout`.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        record(new_size);
+        // SAFETY: as for `dealloc`, and the caller upholds `realloc`'s contract.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+/// What a closure allocated on the current thread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Allocations {
+    /// Calls to `alloc`, `alloc_zeroed` and `realloc`.
+    pub allocations: usize,
+    /// Bytes those calls requested.
+    pub bytes: usize,
+}
+
+/// Runs `f` and returns what it allocated on this thread (meaningful only where [`CountingAllocator`]
+/// is the global allocator), with `f`'s result.
+pub fn allocations<R>(f: impl FnOnce() -> R) -> (Allocations, R) {
+    let before = (ALLOCATIONS.get(), BYTES.get());
+    let result = f();
+    let counted = Allocations {
+        allocations: ALLOCATIONS.get() - before.0,
+        bytes: BYTES.get() - before.1,
+    };
+    (counted, result)
+}
+
+/// Counts how many times the values made from it were dropped.
+#[derive(Debug, Clone, Default)]
+pub struct DropCounter(Arc<AtomicUsize>);
+
+impl DropCounter {
+    /// A fresh counter at zero.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A value that increments the counter when dropped.
+    pub fn token(&self) -> DropToken {
+        DropToken(self.0.clone())
+    }
+
+    /// How many tokens have been dropped.
+    pub fn drops(&self) -> usize {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// Increments its [`DropCounter`] when dropped. 8 bytes: put it in a message to count the message's drops.
+#[derive(Debug)]
+pub struct DropToken(Arc<AtomicUsize>);
+
+impl Drop for DropToken {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}

@@ -24,7 +24,7 @@
 //! assert!(erased.is_inline()); // 4 bytes: no heap allocation
 //!
 //! // A wrong type gives the envelope back, unchanged.
-//! let erased = erased.downcast::<Other>().unwrap_err();
+//! let erased = erased.downcast::<Other>().err().unwrap();
 //! assert_eq!(erased.downcast::<Ping>().ok(), Some(Ping(7)));
 //! ```
 //!
