@@ -79,6 +79,8 @@ fn round_trip<M: Message + Clone + PartialEq + std::fmt::Debug>(message: M, stor
     assert!(erased.is::<M>());
     assert_eq!(erased.downcast_ref::<M>(), Some(&message));
     assert_eq!(erased.downcast::<M>().unwrap(), message);
+    let erased = ErasedEnvelope::new(message.clone());
+    assert!(erased.downcast_with(|back: M| back == message).unwrap());
 }
 
 #[test]
@@ -176,6 +178,26 @@ fn drops_exactly_once<M: Message>(make: impl Fn(DropToken) -> M, storage: Storag
     let message = erased.downcast::<M>().ok().unwrap();
     assert_eq!(counter.drops(), 0, "a downcast must not drop the payload");
     drop(message);
+    assert_eq!(counter.drops(), 1);
+
+    // 1b. The same through `downcast_with`: the message is moved into the closure, not dropped twice,
+    // and a boxed one's box is freed (valgrind checks that in CI).
+    let counter = DropCounter::new();
+    let erased = ErasedEnvelope::new(make(counter.token()));
+    let kept = erased.downcast_with(|message: M| message).ok().unwrap();
+    assert_eq!(
+        counter.drops(),
+        0,
+        "downcast_with must not drop the payload it hands over"
+    );
+    drop(kept);
+    assert_eq!(counter.drops(), 1);
+    let counter = DropCounter::new();
+    let erased = ErasedEnvelope::new(make(counter.token()));
+    erased
+        .downcast_with(|message: M| drop(message))
+        .ok()
+        .unwrap();
     assert_eq!(counter.drops(), 1);
 
     // 2. A failed downcast gives the payload back; dropping that envelope drops it once.

@@ -22,10 +22,13 @@ fn an_inline_message_is_erased_and_downcast_without_allocating() {
             let erased = ErasedEnvelope::new(Small(i, i, 1));
             let erased = erased.downcast::<Large>().unwrap_err(); // a failed check allocates nothing either
             total += erased.downcast::<Small>().unwrap().0;
+            total += ErasedEnvelope::new(Small(i, i, 1))
+                .downcast_with(|small: Small| small.1)
+                .unwrap();
         }
         total
     });
-    assert_eq!(total, (0..10_000).sum::<u64>());
+    assert_eq!(total, 2 * (0..10_000).sum::<u64>());
     assert_eq!(counted.allocations, 0, "{counted:?}");
 
     let (counted, _) = allocations(|| {
@@ -45,6 +48,12 @@ fn a_boxed_message_costs_one_allocation_of_its_own_size() {
     assert_eq!(back.unwrap(), Large([7; 64]));
     assert_eq!(counted.allocations, 1, "{counted:?}");
     assert_eq!(counted.bytes, size_of::<Large>());
+
+    let (counted, first) = allocations(|| {
+        ErasedEnvelope::new(Large([8; 64])).downcast_with(|large: Large| large.0[0])
+    });
+    assert_eq!(first.unwrap(), 8);
+    assert_eq!(counted.allocations, 1, "downcast_with: {counted:?}");
 }
 
 #[test]

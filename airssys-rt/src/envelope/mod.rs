@@ -35,6 +35,9 @@
 //!   undelivered (also after a failed downcast handed it back).
 //! - A downcast checks the type; a wrong type is an `Err` holding the envelope, never undefined
 //!   behaviour.
+//! - [`ErasedEnvelope::downcast_with`] hands the message to a closure instead of returning it: a boxed
+//!   message then moves from its box straight into the closure's argument (one copy, not two), which
+//!   matters for large messages on a hot path.
 //! - An `ErasedEnvelope` is `Send` (every message is) but not `Sync`: a shared reference to it gives
 //!   access to the message, which need not be `Sync`.
 
