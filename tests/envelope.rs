@@ -1,7 +1,7 @@
 //! The envelope's contract: messages survive erasure unchanged, come back only as their own type,
 //! are dropped exactly once whatever path they take, and keep their alignment.
 
-use std::any::TypeId;
+use std::any::{Any, TypeId};
 use std::num::NonZeroU64;
 
 use airssys_rt::envelope::{ErasedEnvelope, INLINE_CAPACITY, MessageEnvelope};
@@ -169,58 +169,62 @@ fn generic_instances_are_distinct_types_that_share_a_name() {
     assert_eq!(erased.downcast::<Wrapper<u8>>().unwrap(), Wrapper(7));
 }
 
-/// The three ways a payload can end, for a given message constructor; each must drop it exactly once.
-fn drops_exactly_once<M: Message>(make: impl Fn(DropToken) -> M, storage: Storage) {
-    // 1. Downcast: the envelope hands the message over and drops nothing; the receiver drops it.
+/// Erases a fresh tracked message, lets `end` consume the envelope, and checks that the payload has
+/// been dropped `dropped_by_end` times when `end` returns, and exactly once after what it returned is
+/// dropped too.
+fn ends_once<M: Message>(
+    make: &impl Fn(DropToken) -> M,
+    storage: Storage,
+    dropped_by_end: usize,
+    how: &str,
+    end: impl FnOnce(ErasedEnvelope) -> Box<dyn Any>,
+) {
     let counter = DropCounter::new();
     let erased = ErasedEnvelope::new(make(counter.token()));
     assert_eq!(erased.storage(), storage);
-    let message = erased.downcast::<M>().ok().unwrap();
-    assert_eq!(counter.drops(), 0, "a downcast must not drop the payload");
-    drop(message);
-    assert_eq!(counter.drops(), 1);
-
-    // 1b. The same through `downcast_with`: the message is moved into the closure, not dropped twice,
-    // and a boxed one's box is freed (valgrind checks that in CI).
-    let counter = DropCounter::new();
-    let erased = ErasedEnvelope::new(make(counter.token()));
-    let kept = erased.downcast_with(|message: M| message).ok().unwrap();
+    let left = end(erased);
     assert_eq!(
         counter.drops(),
-        0,
-        "downcast_with must not drop the payload it hands over"
+        dropped_by_end,
+        "{how}: drops when it returned"
     );
-    drop(kept);
-    assert_eq!(counter.drops(), 1);
-    let counter = DropCounter::new();
-    let erased = ErasedEnvelope::new(make(counter.token()));
-    erased
-        .downcast_with(|message: M| drop(message))
-        .ok()
-        .unwrap();
-    assert_eq!(counter.drops(), 1);
-
-    // 2. A failed downcast gives the payload back; dropping that envelope drops it once.
-    let counter = DropCounter::new();
-    let erased = ErasedEnvelope::new(make(counter.token()));
-    let erased = erased.downcast::<Other>().unwrap_err();
+    drop(left);
     assert_eq!(
         counter.drops(),
-        0,
-        "a failed downcast must not drop the payload"
+        1,
+        "{how}: the payload must be dropped exactly once"
     );
-    drop(erased);
-    assert_eq!(counter.drops(), 1);
+}
 
-    // 3. Dropped undelivered.
-    let counter = DropCounter::new();
-    drop(ErasedEnvelope::new(make(counter.token())));
-    assert_eq!(counter.drops(), 1);
+/// Every way an envelope can end must drop its payload exactly once.
+fn drops_exactly_once<M: Message>(make: impl Fn(DropToken) -> M, storage: Storage) {
+    ends_once(&make, storage, 0, "downcast", |e| {
+        Box::new(e.downcast::<M>().ok().unwrap())
+    });
+    ends_once(&make, storage, 0, "downcast_with, kept", |e| {
+        Box::new(e.downcast_with(|message: M| message).ok().unwrap())
+    });
+    ends_once(&make, storage, 1, "downcast_with, dropped", |e| {
+        e.downcast_with(|message: M| drop(message)).ok().unwrap();
+        Box::new(())
+    });
+    ends_once(&make, storage, 0, "failed downcast", |e| {
+        Box::new(e.downcast::<Other>().unwrap_err())
+    });
+    ends_once(&make, storage, 0, "failed downcast_with", |e| {
+        Box::new(
+            e.downcast_with(|_: Other| unreachable!("called for a wrong type"))
+                .unwrap_err(),
+        )
+    });
+    ends_once(&make, storage, 1, "dropped undelivered", |e| {
+        drop(e);
+        Box::new(())
+    });
 
-    // And through the typed envelope.
     let counter = DropCounter::new();
     drop(MessageEnvelope::new(make(counter.token())).erase());
-    assert_eq!(counter.drops(), 1);
+    assert_eq!(counter.drops(), 1, "typed envelope, erased and dropped");
 }
 
 #[test]
@@ -233,22 +237,21 @@ fn a_boxed_payload_is_dropped_exactly_once() {
     drops_exactly_once(|token| TrackedLarge(token, [0; 16]), Storage::Boxed);
 }
 
+/// Erases many `M`s (so that allocations land at varied addresses) and checks where each is stored.
+fn keeps_alignment<M: Message + PartialEq + std::fmt::Debug>(make: impl Fn(u8) -> M) {
+    let erased: Vec<ErasedEnvelope> = (0..64).map(|i| ErasedEnvelope::new(make(i))).collect();
+    for (i, erased) in (0..).zip(erased) {
+        let stored: *const M = erased.downcast_ref::<M>().unwrap();
+        assert_eq!(stored as usize % align_of::<M>(), 0, "{}", M::MESSAGE_TYPE);
+        assert_eq!(erased.downcast::<M>().unwrap(), make(i));
+    }
+}
+
 #[test]
 fn over_aligned_messages_keep_their_alignment() {
-    let values16: Vec<ErasedEnvelope> = (0..64).map(|i| ErasedEnvelope::new(Align16(i))).collect();
-    let values64: Vec<ErasedEnvelope> = (0..64)
-        .map(|i| ErasedEnvelope::new(Align64(i as u8)))
-        .collect();
-    for (i, erased) in values16.into_iter().enumerate() {
-        let stored: *const Align16 = erased.downcast_ref::<Align16>().unwrap();
-        assert_eq!(stored as usize % 16, 0);
-        assert_eq!(erased.downcast::<Align16>().unwrap(), Align16(i as u64));
-    }
-    for (i, erased) in values64.into_iter().enumerate() {
-        let stored: *const Align64 = erased.downcast_ref::<Align64>().unwrap();
-        assert_eq!(stored as usize % 64, 0);
-        assert_eq!(erased.downcast::<Align64>().unwrap(), Align64(i as u8));
-    }
+    keeps_alignment(|i| Align8([i, 1, 2]));
+    keeps_alignment(|i| Align16(u64::from(i)));
+    keeps_alignment(Align64);
 }
 
 #[test]

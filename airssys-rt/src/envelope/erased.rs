@@ -104,19 +104,7 @@ impl ErasedEnvelope {
     /// the returned envelope.
     #[inline]
     pub fn downcast<M: Message>(self) -> Result<M, Self> {
-        if !self.is::<M>() {
-            return Err(self);
-        }
-        let this = ManuallyDrop::new(self);
-        let slot = this.payload.0.as_ptr().cast::<u8>();
-        // SAFETY: `is::<M>()` proved the payload is an `M`, stored as `M::STORAGE` says (the invariant).
-        // `this` is never dropped, so the payload is read out exactly once.
-        unsafe {
-            match VTableOf::<M>::STORAGE {
-                Storage::Inline => Ok(slot.cast::<M>().read()),
-                Storage::Boxed => Ok(*Box::from_raw(slot.cast::<*mut M>().read())),
-            }
-        }
+        self.downcast_with(core::convert::identity)
     }
 
     /// Hands the message to `f`, if it is an `M`; otherwise gives the envelope back unchanged.
@@ -135,9 +123,10 @@ impl ErasedEnvelope {
         }
         let this = ManuallyDrop::new(self);
         let slot = this.payload.0.as_ptr().cast::<u8>();
-        // SAFETY: as in `downcast`: the payload is an `M`, read out exactly once. A boxed one is moved
-        // out of its box into `f`'s argument; the box is freed (without dropping the moved-out value)
-        // when the temporary `Box` goes out of scope at the end of the statement.
+        // SAFETY: `is::<M>()` proved the payload is an `M`, stored as `M::STORAGE` says (the invariant).
+        // `this` is never dropped, so the payload is read out exactly once. A boxed one is moved out of
+        // its box into `f`'s argument; the box is freed (without dropping the moved-out value) when the
+        // temporary `Box` goes out of scope at the end of the statement.
         unsafe {
             match VTableOf::<M>::STORAGE {
                 Storage::Inline => Ok(f(slot.cast::<M>().read())),
