@@ -1,16 +1,23 @@
 #![doc = include_str!("../../README.md")]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod actor;
 pub mod address;
 pub mod envelope;
 pub mod message;
+mod system;
 
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;
 
+pub use actor::{
+    Actor, ActorPanic, ActorRef, AfterPanic, AskError, Context, Handler, MailboxKind, Recipient,
+    SendError, StopReason, WeakActorRef,
+};
 pub use address::ActorAddress;
 pub use message::{Message, Storage};
+pub use system::{ActorSystem, ActorSystemBuilder, ShutdownReport, SpawnOptions};
 
 /// Derives [`Message`] for a struct or an enum.
 ///
@@ -42,8 +49,54 @@ pub use message::{Message, Storage};
 /// `inline` with `boxed`. A type that is not `Send` fails to compile with rustc's own error naming it.
 pub use airssys_rt_macros::Message;
 
+/// Turns an inherent `impl` block into an actor: its methods that take a message become handlers.
+///
+/// See the [`actor` module](crate::actor) for handlers, hooks, and the guarantees.
+///
+/// ```
+/// use airssys_rt::prelude::*;
+///
+/// #[derive(Message)]
+/// #[message(result = String)]
+/// struct Greet(String);
+///
+/// struct Greeter {
+///     greeting: &'static str,
+/// }
+///
+/// #[actor]
+/// impl Greeter {
+///     fn greet(&mut self, Greet(name): Greet) -> String {
+///         format!("{}, {name}!", self.greeting)
+///     }
+///
+///     fn on_start(&mut self, ctx: &mut Context<Self>) {
+///         println!("greeter {} started", ctx.address());
+///     }
+/// }
+/// ```
+///
+/// # Arguments
+///
+/// `#[actor(crate = "path")]`: where the runtime crate is, if it was renamed or re-exported.
+///
+/// # Errors at compile time
+///
+/// On anything but an inherent impl block; for a handler whose parameter is not a message, that takes
+/// two messages, that is generic, or that takes `self` by value; for two handlers of one message type; for
+/// a hook with the wrong signature, or a method named like a hook that is not one. The reply type and
+/// the `Send`-ness of async handlers are checked by rustc, with errors at the handler.
+pub use airssys_rt_macros::actor;
+
 /// The names almost every user of the crate needs.
 pub mod prelude {
+    pub use crate::actor::{
+        Actor, ActorPanic, ActorRef, AfterPanic, AskError, Context, Recipient, SendError,
+        StopReason, WeakActorRef,
+    };
     pub use crate::address::ActorAddress;
-    pub use crate::message::{Message, Storage};
+    pub use crate::message::Storage;
+    pub use crate::system::ActorSystem;
+    /// The `Message` trait and its derive.
+    pub use crate::{Message, actor};
 }

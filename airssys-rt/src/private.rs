@@ -81,3 +81,73 @@ pub const fn inline_violation<T>(cause: &str, name: &str, fix: &str) -> Option<C
         .push(fix);
     Some(message)
 }
+
+pub use crate::actor::ReplyTo;
+pub use crate::actor::{Actor, Context, HandledMessage, Handler};
+pub use crate::envelope::ErasedEnvelope;
+
+use core::future::Future;
+
+use crate::actor::mailbox::Ask;
+use crate::message::Message;
+
+/// Runs a synchronous handler on the message in `message` and replies to an asker.
+///
+/// `#[actor]` calls this from `__dispatch` for the handler whose index the slot carries; the index was
+/// fixed at compile time for `M`, so the checked downcast cannot fail.
+///
+/// A told message is an `M`; an asked one an `Ask<M>`, whose reply channel moves to `reply` (owned by
+/// the actor's loop, which reports a panic through it) before the handler runs.
+#[inline]
+pub fn deliver<M: Message>(
+    message: ErasedEnvelope,
+    reply: &mut ReplyTo,
+    handler: impl FnOnce(M) -> M::Result,
+) {
+    let result = if message.is::<M>() {
+        message.downcast_with(handler)
+    } else {
+        message.downcast_with(|ask: Ask<M>| {
+            reply.0 = Some(ask.reply);
+            handler(ask.message)
+        })
+    };
+    match result {
+        Ok(result) => reply.send(result),
+        Err(message) => wrong_handler(&message),
+    }
+}
+
+/// As [`deliver`], for an `async` handler.
+#[inline]
+pub async fn deliver_async<M: Message, F: Future<Output = M::Result>>(
+    message: ErasedEnvelope,
+    reply: &mut ReplyTo,
+    handler: impl FnOnce(M) -> F,
+) {
+    let future = if message.is::<M>() {
+        message.downcast_with(handler)
+    } else {
+        message.downcast_with(|ask: Ask<M>| {
+            reply.0 = Some(ask.reply);
+            handler(ask.message)
+        })
+    };
+    match future {
+        Ok(future) => reply.send(future.await),
+        Err(message) => wrong_handler(&message),
+    }
+}
+
+/// A slot whose handler index does not match its message: a bug in airssys-rt, reported as a panic in
+/// the actor (caught, and given to an asker) rather than undefined behaviour.
+#[cold]
+pub fn wrong_handler(message: &ErasedEnvelope) -> ! {
+    panic!(
+        "airssys-rt bug: `{}` was dispatched to a handler of another message type",
+        message.message_type()
+    )
+}
+
+/// Checks, at compile time, that a handler's future can move between threads.
+pub fn assert_send_future<F: Future + Send>(_: &F) {}

@@ -137,20 +137,5 @@ fn suggestion(key: &str) -> Option<&'static str> {
     }
     ["result", "name", "inline", "boxed", "crate"]
         .into_iter()
-        .find(|candidate| edit_distance(key, candidate) <= 2)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = diagonal + usize::from(ca != *cb);
-            diagonal = row[j + 1];
-            row[j + 1] = substitution.min(row[j] + 1).min(diagonal + 1);
-        }
-    }
-    row[b.len()]
+        .find(|candidate| crate::suggest::edit_distance(key, candidate) <= 2)
 }

@@ -1,0 +1,160 @@
+//! Generates the `Actor` impl (dispatch, handled-message table, hooks) and one `Handler` impl per
+//! handled message.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{ImplItem, ItemImpl, ReturnType, parse_quote};
+
+use super::parse::{ActorImpl, Args, Hook, HookArg, is_helper};
+
+pub(crate) fn expand(parsed: &ActorImpl<'_>, args: &Args) -> TokenStream {
+    let krate = args
+        .krate
+        .clone()
+        .unwrap_or_else(|| parse_quote!(::airssys_rt));
+    let original = parsed.original;
+    let self_ty = &original.self_ty;
+    let (impl_generics, _, where_clause) = original.generics.split_for_impl();
+
+    let handled = parsed.handlers.iter().map(|handler| {
+        let message = handler.message;
+        quote_spanned!(message.span()=> #krate::__private::HandledMessage::of::<#message>())
+    });
+
+    let arms = parsed.handlers.iter().enumerate().map(|(index, handler)| {
+        let index = index as u32;
+        let signature = &handler.original.sig;
+        let name = &signature.ident;
+        let message = handler.message;
+        let call_args = if handler.has_ctx {
+            quote!(self, message, ctx)
+        } else {
+            quote!(self, message)
+        };
+        // Errors about the handler's reply type or future point at its return type, or its name.
+        let span = match &signature.output {
+            ReturnType::Type(_, ty) => ty.span(),
+            ReturnType::Default => name.span(),
+        };
+        if signature.asyncness.is_some() {
+            quote_spanned! {span=>
+                #index => {
+                    #krate::__private::deliver_async::<#message, _>(message, reply, |message| {
+                        let future = <#self_ty>::#name(#call_args);
+                        #krate::__private::assert_send_future(&future);
+                        future
+                    })
+                    .await
+                }
+            }
+        } else {
+            quote_spanned! {span=>
+                #index => #krate::__private::deliver::<#message>(message, reply, |message| <#self_ty>::#name(#call_args)),
+            }
+        }
+    });
+
+    let handler_impls = parsed.handlers.iter().enumerate().map(|(index, handler)| {
+        let index = index as u32;
+        let message = handler.message;
+        quote_spanned! {message.span()=>
+            #[automatically_derived]
+            impl #impl_generics #krate::__private::Handler<#message> for #self_ty #where_clause {
+                const __INDEX: u32 = #index;
+            }
+        }
+    });
+
+    let hooks = parsed
+        .hooks
+        .iter()
+        .map(|hook| expand_hook(hook, self_ty, &krate));
+    let user_impl = without_helper_attributes(original);
+
+    quote! {
+        #user_impl
+
+        #[automatically_derived]
+        impl #impl_generics #krate::__private::Actor for #self_ty #where_clause {
+            const __HANDLED: &'static [#krate::__private::HandledMessage] = &[#(#handled),*];
+
+            #(#hooks)*
+
+            #[allow(unused_variables, clippy::let_unit_value)]
+            fn __dispatch<'__airssys>(
+                &'__airssys mut self,
+                message: #krate::__private::ErasedEnvelope,
+                index: u32,
+                reply: &'__airssys mut #krate::__private::ReplyTo,
+                ctx: &'__airssys mut #krate::__private::Context<Self>,
+            ) -> impl ::core::future::Future<Output = ()> + ::core::marker::Send + '__airssys {
+                async move {
+                    match index {
+                        #(#arms)*
+                        _ => #krate::__private::wrong_handler(&message),
+                    }
+                }
+            }
+        }
+
+        #(#handler_impls)*
+    }
+}
+
+/// The trait method that calls the user's hook, passing the arguments it declared, in its order.
+fn expand_hook(hook: &Hook<'_>, self_ty: &syn::Type, krate: &syn::Path) -> TokenStream {
+    let signature = &hook.original.sig;
+    let name = &signature.ident;
+    let args = hook.args.iter().map(|arg| match arg {
+        HookArg::Ctx => quote!(ctx),
+        HookArg::Reason => quote!(reason),
+        HookArg::Panic => quote!(panic),
+    });
+    let call = quote_spanned!(name.span()=> <#self_ty>::#name(self, #(#args),*));
+    let body = if signature.asyncness.is_some() {
+        quote!(#call)
+    } else {
+        quote!(async move { #call })
+    };
+    let future = quote!(impl ::core::future::Future<Output = ()> + ::core::marker::Send);
+    match name.to_string().as_str() {
+        "on_start" => quote! {
+            #[allow(unused_variables)]
+            fn on_start(&mut self, ctx: &mut #krate::__private::Context<Self>) -> #future {
+                #body
+            }
+        },
+        "on_stop" => quote! {
+            #[allow(unused_variables)]
+            fn on_stop(&mut self, ctx: &mut #krate::__private::Context<Self>, reason: &#krate::StopReason) -> #future {
+                #body
+            }
+        },
+        _ => quote! {
+            #[allow(unused_variables)]
+            fn on_panic(
+                &mut self,
+                ctx: &mut #krate::__private::Context<Self>,
+                panic: &#krate::ActorPanic,
+            ) -> #krate::AfterPanic {
+                #call
+            }
+        },
+    }
+}
+
+/// The user's impl block as written, minus the `#[helper]` markers (which are not real attributes).
+fn without_helper_attributes(original: &ItemImpl) -> ItemImpl {
+    let mut cleaned = original.clone();
+    for item in &mut cleaned.items {
+        if let ImplItem::Fn(function) = item
+            && is_helper(function)
+        {
+            function
+                .attrs
+                .retain(|attr| !attr.path().is_ident("helper"));
+        }
+    }
+    cleaned
+}

@@ -1,0 +1,363 @@
+//! References to actors: typed by actor ([`ActorRef`]), by message ([`Recipient`]), and weak
+//! ([`WeakActorRef`]).
+
+use core::fmt;
+use core::hash::{Hash, Hasher};
+use core::marker::PhantomData;
+use std::sync::{Arc, Weak};
+
+use crate::actor::ask::AskRequest;
+use crate::actor::error::{SendError, StopReason};
+use crate::actor::mailbox::{MailboxHandle, Refused, Signal, Slot};
+use crate::actor::{Actor, Handler};
+use crate::address::ActorAddress;
+use crate::envelope::ErasedEnvelope;
+use crate::message::Message;
+
+/// A counted strong reference: while one exists, the actor does not stop for lack of references.
+#[derive(Debug)]
+struct Strong(Arc<MailboxHandle>);
+
+impl Strong {
+    fn new(handle: Arc<MailboxHandle>) -> Self {
+        handle.cell.add_ref();
+        Strong(handle)
+    }
+
+    fn tell<M: Message>(&self, index: u32, message: M) -> Result<(), SendError<M>> {
+        let slot = Slot {
+            message: ErasedEnvelope::new(message),
+            index,
+        };
+        self.0
+            .sender
+            .try_send(slot)
+            .map_err(|refused| match refused {
+                Refused::Full(slot) => SendError::Full(slot.into_message()),
+                Refused::Stopped(slot) => SendError::Stopped(slot.into_message()),
+            })
+    }
+
+    async fn send<M: Message>(&self, index: u32, message: M) -> Result<(), SendError<M>> {
+        let slot = Slot {
+            message: ErasedEnvelope::new(message),
+            index,
+        };
+        self.0
+            .sender
+            .send(slot)
+            .await
+            .map_err(|slot| SendError::Stopped(slot.into_message()))
+    }
+}
+
+impl Clone for Strong {
+    fn clone(&self) -> Self {
+        Strong::new(self.0.clone())
+    }
+}
+
+impl Drop for Strong {
+    fn drop(&mut self) {
+        self.0.cell.remove_ref();
+    }
+}
+
+/// A typed reference to a running actor of type `A`: the way to send it messages.
+///
+/// Cheap to clone (one atomic increment) and `Send + Sync`. The actor keeps running while any
+/// `ActorRef` or [`Recipient`] to it exists; when the last one is dropped, it handles what is left in
+/// its mailbox and stops with [`StopReason::NoReferences`]. [`WeakActorRef`] does not keep it running.
+///
+/// Sending a message the actor has no handler for does not compile:
+///
+/// ```compile_fail
+/// # use airssys_rt::prelude::*;
+/// # #[derive(Message)] struct Add(u64);
+/// # #[derive(Message)] struct Reset;
+/// # struct Counter(u64);
+/// # #[actor] impl Counter { fn add(&mut self, Add(n): Add) { self.0 += n } }
+/// # async fn f(counter: ActorRef<Counter>) {
+/// counter.tell(Reset); // error: `Counter` does not handle `Reset`
+/// # }
+/// ```
+pub struct ActorRef<A> {
+    strong: Strong,
+    _actor: PhantomData<fn() -> A>,
+}
+
+impl<A: Actor> ActorRef<A> {
+    pub(crate) fn new(handle: Arc<MailboxHandle>) -> Self {
+        ActorRef {
+            strong: Strong::new(handle),
+            _actor: PhantomData,
+        }
+    }
+
+    /// The actor's address.
+    pub fn address(&self) -> ActorAddress {
+        self.strong.0.cell.address
+    }
+
+    /// Sends `message` without waiting: fire and forget.
+    ///
+    /// Never awaits and never blocks, so it can be called from synchronous code.
+    ///
+    /// # Errors
+    ///
+    /// Gives the message back in [`SendError::Full`] when a bounded mailbox is full, and in
+    /// [`SendError::Stopped`] when the actor has stopped.
+    pub fn tell<M>(&self, message: M) -> Result<(), SendError<M>>
+    where
+        A: Handler<M>,
+        M: Message,
+    {
+        self.strong.tell(<A as Handler<M>>::__INDEX, message)
+    }
+
+    /// Sends `message`, waiting for room in a bounded mailbox: backpressure.
+    ///
+    /// # Errors
+    ///
+    /// Gives the message back in [`SendError::Stopped`] when the actor has stopped.
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel safe: if the future is dropped while it waits for room, the message is dropped with
+    /// it. Use [`tell`](ActorRef::tell) in a retry loop, or an [`ask`](ActorRef::ask) with a timeout,
+    /// to keep the message.
+    pub async fn send<M>(&self, message: M) -> Result<(), SendError<M>>
+    where
+        A: Handler<M>,
+        M: Message,
+    {
+        self.strong.send(<A as Handler<M>>::__INDEX, message).await
+    }
+
+    /// Sends `message` and waits for the handler's reply, typed by `M::Result`.
+    ///
+    /// `.await` the returned request; [`.timeout(duration)`](AskRequest::timeout) bounds the wait.
+    /// Waits for room in a bounded mailbox. An ask allocates once (its reply channel).
+    ///
+    /// ```
+    /// # use airssys_rt::prelude::*;
+    /// # use std::time::Duration;
+    /// # #[derive(Message)] #[message(result = u64)] struct Add(u64);
+    /// # struct Counter(u64);
+    /// # #[actor] impl Counter { fn add(&mut self, Add(n): Add) -> u64 { self.0 += n; self.0 } }
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// # let system = ActorSystem::new();
+    /// let counter = system.spawn(Counter(0));
+    /// assert_eq!(counter.ask(Add(2)).await.unwrap(), 2);
+    /// assert_eq!(counter.ask(Add(3)).timeout(Duration::from_secs(1)).await.unwrap(), 5);
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// See [`AskError`](crate::AskError): not delivered (with the message), timed out, the handler
+    /// panicked, or the actor stopped before replying.
+    pub fn ask<M>(&self, message: M) -> AskRequest<'_, M>
+    where
+        A: Handler<M>,
+        M: Message,
+    {
+        AskRequest::new(&self.strong.0, <A as Handler<M>>::__INDEX, message)
+    }
+
+    /// A reference to this actor keyed by one message type it handles.
+    pub fn recipient<M>(&self) -> Recipient<M>
+    where
+        A: Handler<M>,
+        M: Message,
+    {
+        Recipient {
+            strong: self.strong.clone(),
+            index: <A as Handler<M>>::__INDEX,
+            _message: PhantomData,
+        }
+    }
+
+    /// A reference that does not keep the actor running.
+    pub fn downgrade(&self) -> WeakActorRef<A> {
+        WeakActorRef {
+            handle: Arc::downgrade(&self.strong.0),
+            _actor: PhantomData,
+        }
+    }
+
+    /// Asks the actor to stop: it finishes the message it is handling, runs `on_stop`, and stops with
+    /// [`StopReason::Stopped`]. The request overtakes queued messages, which are not handled: each
+    /// queued ask fails with [`AskError::Stopped`](crate::AskError::Stopped).
+    pub fn stop(&self) {
+        self.strong.0.cell.signal(Signal::Stop);
+    }
+
+    /// Asks the actor to stop once its mailbox is empty: it refuses new messages at once (they come back
+    /// as [`SendError::Stopped`]), handles every queued one, runs `on_stop`, and stops with
+    /// [`StopReason::Drained`].
+    pub fn drain(&self) {
+        self.strong.0.cell.signal(Signal::Drain);
+    }
+
+    /// Stops the actor at once: the handler running now is abandoned at its next `.await` (a
+    /// synchronous handler runs to its end), `on_stop` is not run, queued messages are not handled
+    /// (queued asks fail with [`AskError::Stopped`](crate::AskError::Stopped)), and it stops with
+    /// [`StopReason::Killed`].
+    pub fn kill(&self) {
+        self.strong.0.cell.signal(Signal::Kill);
+    }
+
+    /// Waits until the actor has stopped, and says why.
+    pub async fn wait_for_stop(&self) -> StopReason {
+        self.strong.0.cell.wait_for_stop().await
+    }
+
+    /// Whether the actor is still running.
+    pub fn is_alive(&self) -> bool {
+        !self.strong.0.cell.is_stopped()
+    }
+}
+
+impl<A> Clone for ActorRef<A> {
+    fn clone(&self) -> Self {
+        ActorRef {
+            strong: self.strong.clone(),
+            _actor: PhantomData,
+        }
+    }
+}
+
+impl<A> PartialEq for ActorRef<A> {
+    fn eq(&self, other: &Self) -> bool {
+        self.strong.0.cell.address == other.strong.0.cell.address
+    }
+}
+
+impl<A> Eq for ActorRef<A> {}
+
+impl<A> Hash for ActorRef<A> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.strong.0.cell.address.hash(state);
+    }
+}
+
+impl<A> fmt::Debug for ActorRef<A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "ActorRef<{}>({})",
+            core::any::type_name::<A>(),
+            self.strong.0.cell.address
+        )
+    }
+}
+
+/// A reference to an actor that does not keep it running; [`upgrade`](WeakActorRef::upgrade) it to
+/// send.
+pub struct WeakActorRef<A> {
+    handle: Weak<MailboxHandle>,
+    _actor: PhantomData<fn() -> A>,
+}
+
+impl<A: Actor> WeakActorRef<A> {
+    pub(crate) fn new(handle: &Arc<MailboxHandle>) -> Self {
+        WeakActorRef {
+            handle: Arc::downgrade(handle),
+            _actor: PhantomData,
+        }
+    }
+
+    /// A strong reference, if the actor is still running.
+    pub fn upgrade(&self) -> Option<ActorRef<A>> {
+        let handle = self.handle.upgrade()?;
+        (!handle.cell.is_stopped()).then(|| ActorRef::new(handle))
+    }
+}
+
+impl<A> Clone for WeakActorRef<A> {
+    fn clone(&self) -> Self {
+        WeakActorRef {
+            handle: self.handle.clone(),
+            _actor: PhantomData,
+        }
+    }
+}
+
+impl<A> fmt::Debug for WeakActorRef<A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "WeakActorRef<{}>", core::any::type_name::<A>())
+    }
+}
+
+/// A reference to any actor that handles `M`, whatever its type: for a component that only sends
+/// one kind of message (a logger, a subscriber list).
+///
+/// Made with [`ActorRef::recipient`]. It keeps the actor running like an [`ActorRef`], and sends
+/// with the same cost: the handler is chosen when the recipient is made, not per message.
+pub struct Recipient<M> {
+    strong: Strong,
+    index: u32,
+    _message: PhantomData<fn(M)>,
+}
+
+impl<M: Message> Recipient<M> {
+    /// The actor's address.
+    pub fn address(&self) -> ActorAddress {
+        self.strong.0.cell.address
+    }
+
+    /// As [`ActorRef::tell`].
+    ///
+    /// # Errors
+    ///
+    /// As [`ActorRef::tell`]: the message comes back.
+    pub fn tell(&self, message: M) -> Result<(), SendError<M>> {
+        self.strong.tell(self.index, message)
+    }
+
+    /// As [`ActorRef::send`], including its cancel safety.
+    ///
+    /// # Errors
+    ///
+    /// As [`ActorRef::send`]: the message comes back.
+    pub async fn send(&self, message: M) -> Result<(), SendError<M>> {
+        self.strong.send(self.index, message).await
+    }
+
+    /// As [`ActorRef::ask`].
+    pub fn ask(&self, message: M) -> AskRequest<'_, M> {
+        AskRequest::new(&self.strong.0, self.index, message)
+    }
+
+    /// Whether the actor is still running.
+    pub fn is_alive(&self) -> bool {
+        !self.strong.0.cell.is_stopped()
+    }
+
+    /// Waits until the actor has stopped, and says why.
+    pub async fn wait_for_stop(&self) -> StopReason {
+        self.strong.0.cell.wait_for_stop().await
+    }
+}
+
+impl<M> Clone for Recipient<M> {
+    fn clone(&self) -> Self {
+        Recipient {
+            strong: self.strong.clone(),
+            index: self.index,
+            _message: PhantomData,
+        }
+    }
+}
+
+impl<M: Message> fmt::Debug for Recipient<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Recipient<{}>({})",
+            M::MESSAGE_TYPE,
+            self.strong.0.cell.address
+        )
+    }
+}

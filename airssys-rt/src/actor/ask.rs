@@ -1,0 +1,209 @@
+//! The future of an `ask`: enqueue with a reply channel, wait for the reply, within an optional
+//! deadline, giving the message back if it was never delivered.
+
+use core::fmt;
+use core::future::{Future, IntoFuture};
+use core::mem;
+use core::pin::Pin;
+use core::task::{Context, Poll};
+use std::time::Duration;
+
+use pin_project_lite::pin_project;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Sleep;
+
+use crate::actor::error::{AskError, SendError};
+use crate::actor::mailbox::{Ask, MailboxHandle, Refused, Reply, ReplyResult, Slot};
+use crate::envelope::ErasedEnvelope;
+use crate::message::Message;
+
+/// An ask that has not started yet: `.await` it, or set a [`timeout`](AskRequest::timeout) first.
+///
+/// Made by [`ActorRef::ask`](crate::ActorRef::ask) and [`Recipient::ask`](crate::Recipient::ask).
+#[must_use = "an ask does nothing until it is awaited"]
+pub struct AskRequest<'a, M: Message> {
+    handle: &'a MailboxHandle,
+    index: u32,
+    message: M,
+    timeout: Option<Duration>,
+}
+
+impl<'a, M: Message> AskRequest<'a, M> {
+    pub(crate) fn new(handle: &'a MailboxHandle, index: u32, message: M) -> Self {
+        AskRequest {
+            handle,
+            index,
+            message,
+            timeout: None,
+        }
+    }
+
+    /// Gives up after `timeout`, counted from when the ask is first awaited.
+    ///
+    /// If the deadline passes while a bounded mailbox is still full, the ask fails with
+    /// [`AskError::Send`]`(`[`SendError::Full`]`(message))`: the message comes back. If it passes
+    /// after the message was delivered, the ask fails with [`AskError::Timeout`] and the message may
+    /// still be handled (its reply is then discarded).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+}
+
+impl<M: Message> fmt::Debug for AskRequest<'_, M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AskRequest")
+            .field("message", &M::MESSAGE_TYPE)
+            .field("to", &self.handle.cell.address)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+impl<'a, M: Message> IntoFuture for AskRequest<'a, M> {
+    type Output = Result<M::Result, AskError<M>>;
+    type IntoFuture = AskFuture<'a, M>;
+
+    fn into_future(self) -> AskFuture<'a, M> {
+        AskFuture {
+            handle: self.handle,
+            index: self.index,
+            state: State::Start(self.message),
+            timeout: self.timeout,
+            deadline: None,
+        }
+    }
+}
+
+type Reserve = Pin<
+    Box<dyn Future<Output = Result<mpsc::OwnedPermit<Slot>, mpsc::error::SendError<()>>> + Send>,
+>;
+
+enum State<M> {
+    /// Not sent yet.
+    Start(M),
+    /// The bounded mailbox was full: waiting for room, still holding the message.
+    Reserving(M, Reserve),
+    /// Delivered: waiting for the reply.
+    Waiting(oneshot::Receiver<ReplyResult>),
+    Done,
+}
+
+pin_project! {
+    /// The future of an ask; see [`ActorRef::ask`](crate::ActorRef::ask).
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping it before the message is delivered drops the message. Dropping it after delivery
+    /// leaves the message to be handled; its reply is discarded.
+    #[must_use = "futures do nothing unless polled"]
+    pub struct AskFuture<'a, M: Message> {
+        handle: &'a MailboxHandle,
+        index: u32,
+        state: State<M>,
+        timeout: Option<Duration>,
+        #[pin]
+        deadline: Option<Sleep>,
+    }
+}
+
+impl<M: Message> fmt::Debug for AskFuture<'_, M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AskFuture")
+            .field("message", &M::MESSAGE_TYPE)
+            .field("to", &self.handle.cell.address)
+            .finish_non_exhaustive()
+    }
+}
+
+fn slot<M: Message>(message: M, index: u32) -> (Slot, oneshot::Receiver<ReplyResult>) {
+    let (reply, receiver) = oneshot::channel();
+    let slot = Slot {
+        message: ErasedEnvelope::new(Ask { message, reply }),
+        index,
+    };
+    (slot, receiver)
+}
+
+/// The message back out of an ask's refused slot; its reply channel is dropped.
+fn unsent<M: Message>(slot: Slot) -> M {
+    slot.into_message::<Ask<M>>().message
+}
+
+impl<M: Message> Future for AskFuture<'_, M> {
+    type Output = Result<M::Result, AskError<M>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        if let Some(timeout) = this.timeout.take() {
+            this.deadline.set(Some(tokio::time::sleep(timeout)));
+        }
+        let expired = |deadline: Pin<&mut Option<Sleep>>, cx: &mut Context<'_>| {
+            deadline
+                .as_pin_mut()
+                .is_some_and(|sleep| sleep.poll(cx).is_ready())
+        };
+        loop {
+            match mem::replace(this.state, State::Done) {
+                State::Start(message) => {
+                    let (slot, receiver) = slot(message, *this.index);
+                    match this.handle.sender.try_send(slot) {
+                        Ok(()) => *this.state = State::Waiting(receiver),
+                        Err(Refused::Stopped(slot)) => {
+                            return Poll::Ready(Err(AskError::Send(SendError::Stopped(unsent(
+                                slot,
+                            )))));
+                        }
+                        Err(Refused::Full(slot)) => {
+                            let sender = this
+                                .handle
+                                .sender
+                                .bounded()
+                                .expect("only a bounded mailbox is full");
+                            let reserve: Reserve = Box::pin(sender.clone().reserve_owned());
+                            *this.state = State::Reserving(unsent(slot), reserve);
+                        }
+                    }
+                }
+                State::Reserving(message, mut reserve) => match reserve.as_mut().poll(cx) {
+                    Poll::Ready(Ok(permit)) => {
+                        let (slot, receiver) = slot(message, *this.index);
+                        permit.send(slot);
+                        *this.state = State::Waiting(receiver);
+                    }
+                    Poll::Ready(Err(_)) => {
+                        return Poll::Ready(Err(AskError::Send(SendError::Stopped(message))));
+                    }
+                    Poll::Pending if expired(this.deadline.as_mut(), cx) => {
+                        return Poll::Ready(Err(AskError::Send(SendError::Full(message))));
+                    }
+                    Poll::Pending => {
+                        *this.state = State::Reserving(message, reserve);
+                        return Poll::Pending;
+                    }
+                },
+                State::Waiting(mut receiver) => match Pin::new(&mut receiver).poll(cx) {
+                    Poll::Ready(Ok(Ok(reply))) => {
+                        let reply = reply.downcast::<Reply<M::Result>>();
+                        let Ok(Reply(result)) = reply else {
+                            unreachable!("the handler of `M` replies with `M::Result`");
+                        };
+                        return Poll::Ready(Ok(result));
+                    }
+                    Poll::Ready(Ok(Err(panic))) => {
+                        return Poll::Ready(Err(AskError::Panicked(panic)));
+                    }
+                    Poll::Ready(Err(_)) => return Poll::Ready(Err(AskError::Stopped)),
+                    Poll::Pending if expired(this.deadline.as_mut(), cx) => {
+                        return Poll::Ready(Err(AskError::Timeout));
+                    }
+                    Poll::Pending => {
+                        *this.state = State::Waiting(receiver);
+                        return Poll::Pending;
+                    }
+                },
+                State::Done => panic!("`AskFuture` polled after it completed"),
+            }
+        }
+    }
+}

@@ -1,0 +1,209 @@
+//! Why a send, an ask or an actor failed. Every error that loses a message gives it back.
+
+use core::fmt;
+use std::any::Any;
+use std::sync::Arc;
+
+use crate::message::Message;
+
+/// A message that could not be delivered, returned to its sender.
+///
+/// Like `tokio::sync::mpsc::error::SendError<T>`, it gives the message back so that nothing is lost:
+/// retry it, send it elsewhere, or drop it knowingly. `Debug` and `Display` name the message type
+/// and do not require the message to be `Debug`.
+pub enum SendError<M> {
+    /// The actor's bounded mailbox was full (only [`ActorRef::tell`](crate::ActorRef::tell) reports
+    /// this; `send` and `ask` wait for room).
+    Full(M),
+    /// The actor has stopped, or is stopping and no longer accepts messages.
+    Stopped(M),
+}
+
+impl<M> SendError<M> {
+    /// The undelivered message.
+    pub fn into_message(self) -> M {
+        match self {
+            SendError::Full(message) | SendError::Stopped(message) => message,
+        }
+    }
+
+    /// A reference to the undelivered message.
+    pub fn message(&self) -> &M {
+        match self {
+            SendError::Full(message) | SendError::Stopped(message) => message,
+        }
+    }
+
+    /// Whether the mailbox was full (as opposed to the actor being stopped).
+    pub fn is_full(&self) -> bool {
+        matches!(self, SendError::Full(_))
+    }
+}
+
+impl<M: Message> fmt::Debug for SendError<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let variant = if self.is_full() { "Full" } else { "Stopped" };
+        write!(f, "SendError::{variant}({})", M::MESSAGE_TYPE)
+    }
+}
+
+impl<M: Message> fmt::Display for SendError<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SendError::Full(_) => write!(
+                f,
+                "the mailbox is full; `{}` was not delivered",
+                M::MESSAGE_TYPE
+            ),
+            SendError::Stopped(_) => {
+                write!(
+                    f,
+                    "the actor has stopped; `{}` was not delivered",
+                    M::MESSAGE_TYPE
+                )
+            }
+        }
+    }
+}
+
+impl<M: Message> std::error::Error for SendError<M> {}
+
+/// Why an [`ask`](crate::ActorRef::ask) got no reply.
+pub enum AskError<M> {
+    /// The message was not accepted by the mailbox; it is returned. With a
+    /// [timeout](crate::actor::AskRequest::timeout), `Full` means the mailbox stayed full until the
+    /// deadline.
+    Send(SendError<M>),
+    /// No reply before the timeout. The message was delivered and may still be handled.
+    Timeout,
+    /// The handler panicked while handling the message.
+    Panicked(ActorPanic),
+    /// The actor stopped (or was killed) after accepting the message and before replying to it.
+    Stopped,
+}
+
+impl<M> AskError<M> {
+    /// The message, if it was never delivered.
+    pub fn into_message(self) -> Option<M> {
+        match self {
+            AskError::Send(error) => Some(error.into_message()),
+            _ => None,
+        }
+    }
+}
+
+impl<M: Message> fmt::Debug for AskError<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AskError::Send(error) => write!(f, "AskError::Send({error:?})"),
+            AskError::Timeout => write!(f, "AskError::Timeout({})", M::MESSAGE_TYPE),
+            AskError::Panicked(panic) => write!(f, "AskError::Panicked({panic:?})"),
+            AskError::Stopped => write!(f, "AskError::Stopped({})", M::MESSAGE_TYPE),
+        }
+    }
+}
+
+impl<M: Message> fmt::Display for AskError<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = M::MESSAGE_TYPE;
+        match self {
+            AskError::Send(error) => fmt::Display::fmt(error, f),
+            AskError::Timeout => write!(f, "no reply to `{name}` before the timeout"),
+            AskError::Panicked(panic) => write!(f, "the handler of `{name}` panicked: {panic}"),
+            AskError::Stopped => write!(f, "the actor stopped before replying to `{name}`"),
+        }
+    }
+}
+
+impl<M: Message> std::error::Error for AskError<M> {}
+
+impl<M> From<SendError<M>> for AskError<M> {
+    fn from(error: SendError<M>) -> Self {
+        AskError::Send(error)
+    }
+}
+
+/// A panic caught in an actor: its message and where it happened. Cheap to clone.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ActorPanic {
+    inner: Arc<(String, String)>,
+}
+
+impl ActorPanic {
+    pub(crate) fn new(payload: &(dyn Any + Send), during: String) -> Self {
+        let message = if let Some(text) = payload.downcast_ref::<&'static str>() {
+            (*text).to_owned()
+        } else if let Some(text) = payload.downcast_ref::<String>() {
+            text.clone()
+        } else {
+            "a panic with a non-string payload".to_owned()
+        };
+        ActorPanic {
+            inner: Arc::new((message, during)),
+        }
+    }
+
+    /// The panic's message.
+    pub fn message(&self) -> &str {
+        &self.inner.0
+    }
+
+    /// What the actor was doing: ``handling `app::Add` ``, `on_start`, `on_stop`, `on_panic`.
+    pub fn during(&self) -> &str {
+        &self.inner.1
+    }
+}
+
+impl fmt::Debug for ActorPanic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ActorPanic")
+            .field("message", &self.message())
+            .field("during", &self.during())
+            .finish()
+    }
+}
+
+impl fmt::Display for ActorPanic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "panicked while {}: {}", self.during(), self.message())
+    }
+}
+
+/// Why an actor stopped, as [`ActorRef::wait_for_stop`](crate::ActorRef::wait_for_stop) reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StopReason {
+    /// [`stop`](crate::ActorRef::stop) was called, on a reference or from the actor's context.
+    Stopped,
+    /// It handled every queued message and stopped: [`drain`](crate::ActorRef::drain) or
+    /// [`ActorSystem::shutdown`](crate::ActorSystem::shutdown).
+    Drained,
+    /// Every [`ActorRef`](crate::ActorRef) and [`Recipient`](crate::Recipient) was dropped, and it
+    /// handled what was left in its mailbox.
+    NoReferences,
+    /// [`kill`](crate::ActorRef::kill) was called, or a shutdown timed out.
+    Killed,
+    /// A handler or hook panicked (and `on_panic` did not resume).
+    Panicked(ActorPanic),
+}
+
+impl StopReason {
+    /// Whether this is a normal stop (`Stopped`, `Drained`, `NoReferences`) rather than a failure.
+    pub fn is_normal(&self) -> bool {
+        matches!(
+            self,
+            StopReason::Stopped | StopReason::Drained | StopReason::NoReferences
+        )
+    }
+}
+
+impl fmt::Display for StopReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StopReason::Stopped => f.write_str("stopped"),
+            StopReason::Drained => f.write_str("drained its mailbox and stopped"),
+            StopReason::NoReferences => f.write_str("stopped: no references left"),
+            StopReason::Killed => f.write_str("killed"),
+            StopReason::Panicked(panic) => write!(f, "{panic}"),
+        }
+    }
+}

@@ -1,0 +1,273 @@
+//! Mailboxes: the queue of an actor's messages, the slot each message occupies, and the state an
+//! actor's references share with its task.
+
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+
+use tokio::sync::{Notify, mpsc, oneshot, watch};
+use tokio::task::AbortHandle;
+
+use crate::actor::error::{ActorPanic, StopReason};
+use crate::address::ActorAddress;
+use crate::envelope::ErasedEnvelope;
+use crate::message::Message;
+
+/// The kind of mailbox an actor gets; see [`SpawnOptions`](crate::SpawnOptions).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailboxKind {
+    /// No limit: [`tell`](crate::ActorRef::tell) always succeeds while the actor runs.
+    Unbounded,
+    /// At most this many queued messages. When it is full, `tell` returns the message
+    /// ([`SendError::Full`](crate::SendError::Full)) and `send` and `ask` wait for room: backpressure.
+    /// Must be at least 1.
+    Bounded(usize),
+}
+
+/// What an ask's reply channel carries: the reply (type-erased as `Reply<M::Result>`), or the panic
+/// that prevented it.
+pub(crate) type ReplyResult = Result<ErasedEnvelope, ActorPanic>;
+
+/// The reply to an ask, type-erased so that one mailbox carries every message type.
+pub(crate) struct Reply<R>(pub(crate) R);
+
+impl<R: Send + 'static> Message for Reply<R> {
+    const MESSAGE_TYPE: &'static str = "airssys_rt::Reply";
+    type Result = ();
+}
+
+/// An asked message: the message with its reply channel, erased together so that a mailbox slot needs
+/// no room for a reply channel that most messages do not have.
+pub(crate) struct Ask<M: Message> {
+    pub(crate) message: M,
+    pub(crate) reply: oneshot::Sender<ReplyResult>,
+}
+
+impl<M: Message> Message for Ask<M> {
+    const MESSAGE_TYPE: &'static str = M::MESSAGE_TYPE;
+    type Result = M::Result;
+}
+
+/// Where the reply to the message being handled goes, if it was an ask. Owned by the actor's loop, so
+/// that it can report a panic to the asker.
+#[doc(hidden)]
+#[derive(Debug, Default)]
+pub struct ReplyTo(pub(crate) Option<oneshot::Sender<ReplyResult>>);
+
+impl ReplyTo {
+    /// Sends the handler's result to the asker, if any. An asker that gave up is not an error.
+    pub(crate) fn send<R: Send + 'static>(&mut self, result: R) {
+        if let Some(reply) = self.0.take() {
+            let _ = reply.send(Ok(ErasedEnvelope::new(Reply(result))));
+        }
+    }
+
+    pub(crate) fn fail(&mut self, panic: &ActorPanic) {
+        if let Some(reply) = self.0.take() {
+            let _ = reply.send(Err(panic.clone()));
+        }
+    }
+}
+
+/// One message in a mailbox: the erased message (an `M`, or an [`Ask<M>`]) and the index of the
+/// receiving actor's handler, fixed at compile time by `#[actor]`. Less than a cache line.
+pub(crate) struct Slot {
+    pub(crate) message: ErasedEnvelope,
+    pub(crate) index: u32,
+}
+
+static_assertions::const_assert_eq!(size_of::<Slot>(), 56);
+
+impl Slot {
+    /// The message back out of a slot that was refused (the sender knows its type).
+    pub(crate) fn into_message<M: Message>(self) -> M {
+        match self.message.downcast::<M>() {
+            Ok(message) => message,
+            Err(_) => unreachable!("a refused slot holds the message its sender put in"),
+        }
+    }
+}
+
+pub(crate) enum Refused {
+    Full(Slot),
+    Stopped(Slot),
+}
+
+/// The sending half of a mailbox.
+#[derive(Debug)]
+pub(crate) enum MailboxSender {
+    Unbounded(mpsc::UnboundedSender<Slot>),
+    Bounded(mpsc::Sender<Slot>),
+}
+
+/// The receiving half, owned by the actor's task.
+pub(crate) enum MailboxReceiver {
+    Unbounded(mpsc::UnboundedReceiver<Slot>),
+    Bounded(mpsc::Receiver<Slot>),
+}
+
+pub(crate) fn mailbox(kind: MailboxKind) -> (MailboxSender, MailboxReceiver) {
+    match kind {
+        MailboxKind::Unbounded => {
+            let (tx, rx) = mpsc::unbounded_channel();
+            (MailboxSender::Unbounded(tx), MailboxReceiver::Unbounded(rx))
+        }
+        MailboxKind::Bounded(capacity) => {
+            assert!(
+                capacity > 0,
+                "a bounded mailbox needs a capacity of at least 1"
+            );
+            let (tx, rx) = mpsc::channel(capacity);
+            (MailboxSender::Bounded(tx), MailboxReceiver::Bounded(rx))
+        }
+    }
+}
+
+impl MailboxSender {
+    /// Enqueues without waiting.
+    pub(crate) fn try_send(&self, slot: Slot) -> Result<(), Refused> {
+        match self {
+            MailboxSender::Unbounded(tx) => {
+                tx.send(slot).map_err(|error| Refused::Stopped(error.0))
+            }
+            MailboxSender::Bounded(tx) => tx.try_send(slot).map_err(|error| match error {
+                mpsc::error::TrySendError::Full(slot) => Refused::Full(slot),
+                mpsc::error::TrySendError::Closed(slot) => Refused::Stopped(slot),
+            }),
+        }
+    }
+
+    /// Enqueues, waiting for room in a bounded mailbox. `Err` gives the slot back: the actor stopped.
+    pub(crate) async fn send(&self, slot: Slot) -> Result<(), Slot> {
+        match self {
+            MailboxSender::Unbounded(tx) => tx.send(slot).map_err(|error| error.0),
+            MailboxSender::Bounded(tx) => tx.send(slot).await.map_err(|error| error.0),
+        }
+    }
+
+    /// A bounded mailbox's sender, for waiting for room without giving up the message.
+    pub(crate) fn bounded(&self) -> Option<&mpsc::Sender<Slot>> {
+        match self {
+            MailboxSender::Bounded(tx) => Some(tx),
+            MailboxSender::Unbounded(_) => None,
+        }
+    }
+}
+
+impl MailboxReceiver {
+    pub(crate) fn try_recv(&mut self) -> Result<Slot, mpsc::error::TryRecvError> {
+        match self {
+            MailboxReceiver::Unbounded(rx) => rx.try_recv(),
+            MailboxReceiver::Bounded(rx) => rx.try_recv(),
+        }
+    }
+
+    pub(crate) async fn recv(&mut self) -> Option<Slot> {
+        match self {
+            MailboxReceiver::Unbounded(rx) => rx.recv().await,
+            MailboxReceiver::Bounded(rx) => rx.recv().await,
+        }
+    }
+
+    /// Refuses new messages; those already queued can still be received.
+    pub(crate) fn close(&mut self) {
+        match self {
+            MailboxReceiver::Unbounded(rx) => rx.close(),
+            MailboxReceiver::Bounded(rx) => rx.close(),
+        }
+    }
+}
+
+/// A request to the actor's task, checked between messages: it overtakes queued messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[repr(u8)]
+pub(crate) enum Signal {
+    None = 0,
+    /// Refuse new messages, handle the queued ones, then stop.
+    Drain = 1,
+    /// Stop after the current message.
+    Stop = 2,
+    /// Stop now.
+    Kill = 3,
+}
+
+/// What an actor's references, its task and the system share.
+#[derive(Debug)]
+pub(crate) struct ActorCell {
+    pub(crate) address: ActorAddress,
+    /// The strongest [`Signal`] requested so far.
+    signal: AtomicU8,
+    /// Strong references ([`ActorRef`](crate::ActorRef), [`Recipient`](crate::Recipient)) alive.
+    refs: AtomicUsize,
+    /// Wakes the idle task for a signal or the last reference's drop.
+    pub(crate) wake: Notify,
+    pub(crate) stopped: watch::Sender<Option<StopReason>>,
+    pub(crate) abort: OnceLock<AbortHandle>,
+}
+
+impl ActorCell {
+    pub(crate) fn new(address: ActorAddress) -> Self {
+        ActorCell {
+            address,
+            signal: AtomicU8::new(Signal::None as u8),
+            refs: AtomicUsize::new(0),
+            wake: Notify::new(),
+            stopped: watch::Sender::new(None),
+            abort: OnceLock::new(),
+        }
+    }
+
+    /// Requests `signal` (a weaker one than already requested changes nothing) and wakes the task.
+    pub(crate) fn signal(&self, signal: Signal) {
+        self.signal.fetch_max(signal as u8, Ordering::AcqRel);
+        self.wake.notify_one();
+        if signal == Signal::Kill
+            && let Some(abort) = self.abort.get()
+        {
+            abort.abort();
+        }
+    }
+
+    pub(crate) fn pending_signal(&self) -> Signal {
+        match self.signal.load(Ordering::Acquire) {
+            0 => Signal::None,
+            1 => Signal::Drain,
+            2 => Signal::Stop,
+            _ => Signal::Kill,
+        }
+    }
+
+    pub(crate) fn add_ref(&self) {
+        self.refs.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn remove_ref(&self) {
+        if self.refs.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.wake.notify_one();
+        }
+    }
+
+    pub(crate) fn has_refs(&self) -> bool {
+        self.refs.load(Ordering::Acquire) > 0
+    }
+
+    pub(crate) fn is_stopped(&self) -> bool {
+        self.stopped.borrow().is_some()
+    }
+
+    pub(crate) async fn wait_for_stop(&self) -> StopReason {
+        let mut stopped = self.stopped.subscribe();
+        let reason = stopped.wait_for(Option::is_some).await;
+        // The sender lives in this cell, which `&self` keeps alive: the wait cannot fail.
+        reason
+            .expect("the cell outlives the wait")
+            .clone()
+            .expect("waited for Some")
+    }
+}
+
+/// The mailbox's sender with the actor's cell: what every reference to one actor points to.
+#[derive(Debug)]
+pub(crate) struct MailboxHandle {
+    pub(crate) sender: MailboxSender,
+    pub(crate) cell: std::sync::Arc<ActorCell>,
+}

@@ -1,0 +1,199 @@
+//! Actors: state behind a mailbox, written as a plain `impl` block.
+//!
+//! ```
+//! use airssys_rt::prelude::*;
+//!
+//! #[derive(Message)]
+//! #[message(result = u64)]
+//! struct Add(u64);
+//!
+//! #[derive(Message)]
+//! struct Reset;
+//!
+//! struct Counter {
+//!     total: u64,
+//! }
+//!
+//! #[actor]
+//! impl Counter {
+//!     fn add(&mut self, Add(n): Add) -> u64 {
+//!         self.total += n;
+//!         self.total
+//!     }
+//!
+//!     async fn reset(&mut self, _: Reset, ctx: &mut Context<Self>) {
+//!         println!("{} resets", ctx.address());
+//!         self.total = 0;
+//!     }
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let system = ActorSystem::new();
+//! let counter = system.spawn(Counter { total: 0 });
+//! counter.tell(Add(5))?; // fire and forget; on failure the error holds the message
+//! assert_eq!(counter.ask(Add(1)).await?, 6); // request-reply, typed by `Add::Result`
+//! counter.tell(Reset)?;
+//! assert_eq!(counter.ask(Add(0)).await?, 0);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Handlers
+//!
+//! In an `#[actor]` block, every method that takes `&mut self` or `&self` and a message is a handler:
+//! `fn name(&mut self, message: M) -> M::Result`, optionally with a third parameter
+//! `ctx: &mut Context<Self>`, optionally `async`. The return type must be the message's reply type
+//! (`()` when it has none). Methods without a message (`fn total(&self) -> u64`) and associated
+//! functions (`fn new() -> Self`) are left as they are; a method that takes a non-message argument but
+//! is not a handler is marked `#[helper]`. Everything is checked at compile time: a handler whose
+//! parameter is not a message, two handlers of one message, a reply of the wrong type, a handler future
+//! that is not `Send`, and sending a message the actor does not handle are all compile errors.
+//!
+//! # Lifecycle hooks
+//!
+//! Methods with these names, in the same block, are hooks; each may take `ctx: &mut Context<Self>`:
+//!
+//! | hook | when | signature |
+//! |---|---|---|
+//! | `on_start` | before the first message | `fn on_start(&mut self, ctx)`, may be `async` |
+//! | `on_stop` | after the last message, unless killed or the start failed | `fn on_stop(&mut self, ctx, reason: &StopReason)`, may be `async` |
+//! | `on_panic` | after a handler panicked | `fn on_panic(&mut self, ctx, panic: &ActorPanic) -> AfterPanic` |
+//!
+//! A method whose name looks like a hook but is not one (`on_strat`, `on_stopped`) is an error, so a
+//! misspelt hook does not silently never run.
+//!
+//! # Delivery and order
+//!
+//! - **Order:** messages from one sender to one actor are handled in the order they were sent.
+//! - **At most once:** every message a mailbox accepts is handled once, or, if the actor stops first,
+//!   not at all; an ask then fails with [`AskError::Stopped`](crate::AskError::Stopped). A message the
+//!   mailbox refuses comes back to the sender in the error.
+//! - **Signals overtake messages:** [`stop`](ActorRef::stop) and [`kill`](ActorRef::kill) take effect
+//!   after the current message, before the queued ones; [`drain`](ActorRef::drain) lets the queued ones
+//!   be handled first.
+//! - **Batches:** the actor handles up to 64 queued messages in a row before it yields to the scheduler.
+//!
+//! # Panics
+//!
+//! A panic in a handler or hook is caught: the runtime and other actors carry on. An ask whose handler
+//! panicked fails with [`AskError::Panicked`](crate::AskError::Panicked). Then `on_panic` decides:
+//! [`AfterPanic::Stop`] (the default) stops the actor with [`StopReason::Panicked`]; [`AfterPanic::Resume`]
+//! keeps its state and goes on with the next message.
+//!
+//! # Stopping
+//!
+//! An actor stops when asked to ([`stop`](ActorRef::stop), [`drain`](ActorRef::drain),
+//! [`kill`](ActorRef::kill), [`Context::stop`]), when its system shuts down, after an unhandled panic,
+//! or when the last [`ActorRef`] and [`Recipient`] to it are dropped (after handling what is left in
+//! its mailbox). [`ActorRef::wait_for_stop`] says which.
+
+mod actor_ref;
+mod ask;
+mod context;
+pub(crate) mod error;
+pub(crate) mod mailbox;
+pub(crate) mod run;
+
+use core::future::Future;
+use std::any::TypeId;
+
+pub use actor_ref::{ActorRef, Recipient, WeakActorRef};
+pub use ask::{AskFuture, AskRequest};
+pub use context::{Context, DelayedMessage};
+pub use error::{ActorPanic, AskError, SendError, StopReason};
+pub use mailbox::MailboxKind;
+#[doc(hidden)]
+pub use mailbox::ReplyTo;
+
+use crate::envelope::ErasedEnvelope;
+use crate::message::Message;
+
+/// A type that runs as an actor. Implemented by `#[actor]`; see the [module documentation](self).
+///
+/// The hooks have default implementations that do nothing (and `on_panic` stops the actor); the
+/// `#[actor]` block overrides those it defines.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an actor",
+    label = "`{Self}` does not implement `Actor`",
+    note = "add `#[actor]` to an `impl {Self}` block that defines its handlers"
+)]
+pub trait Actor: Send + Sized + 'static {
+    /// Runs in the actor's task before the first message. A panic here stops the actor with
+    /// [`StopReason::Panicked`], without `on_stop`.
+    fn on_start(&mut self, ctx: &mut Context<Self>) -> impl Future<Output = ()> + Send {
+        let _ = ctx;
+        async {}
+    }
+
+    /// Runs after the last message, with the reason the actor is stopping; not after a kill or a failed
+    /// start.
+    fn on_stop(
+        &mut self,
+        ctx: &mut Context<Self>,
+        reason: &StopReason,
+    ) -> impl Future<Output = ()> + Send {
+        let _ = (ctx, reason);
+        async {}
+    }
+
+    /// Decides what happens after a handler panicked.
+    fn on_panic(&mut self, ctx: &mut Context<Self>, panic: &ActorPanic) -> AfterPanic {
+        let _ = (ctx, panic);
+        AfterPanic::Stop
+    }
+
+    /// The message types this actor handles, in handler-index order. Generated by `#[actor]`.
+    #[doc(hidden)]
+    const __HANDLED: &'static [HandledMessage];
+
+    /// Handles the message of handler `index`. Generated by `#[actor]`.
+    #[doc(hidden)]
+    fn __dispatch<'a>(
+        &'a mut self,
+        message: ErasedEnvelope,
+        index: u32,
+        reply: &'a mut ReplyTo,
+        ctx: &'a mut Context<Self>,
+    ) -> impl Future<Output = ()> + Send + 'a;
+}
+
+/// Implemented by `#[actor]` for each message type an actor handles; what `tell` and `ask` require.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` does not handle `{M}`",
+    label = "`{Self}` has no handler for `{M}`",
+    note = "add a method that takes `{M}` to the `#[actor]` impl block of `{Self}`"
+)]
+pub trait Handler<M: Message>: Actor {
+    /// This handler's position in [`Actor::__HANDLED`]. Generated by `#[actor]`.
+    #[doc(hidden)]
+    const __INDEX: u32;
+}
+
+/// What an actor does after one of its handlers panicked; returned by its `on_panic` hook.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterPanic {
+    /// Stop, with [`StopReason::Panicked`]. The default.
+    Stop,
+    /// Keep the current state and go on with the next message.
+    Resume,
+}
+
+/// One message type an actor handles: its identity and name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HandledMessage {
+    /// The message's `TypeId`.
+    pub type_id: TypeId,
+    /// The message's [`MESSAGE_TYPE`](Message::MESSAGE_TYPE).
+    pub message_type: &'static str,
+}
+
+impl HandledMessage {
+    /// The entry for `M`.
+    pub const fn of<M: Message>() -> Self {
+        HandledMessage {
+            type_id: TypeId::of::<M>(),
+            message_type: M::MESSAGE_TYPE,
+        }
+    }
+}

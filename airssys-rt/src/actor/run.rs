@@ -1,0 +1,185 @@
+//! The actor's task: start, the message loop, stop.
+
+use core::future::Future;
+use core::pin::Pin;
+use core::task::{Context as TaskContext, Poll};
+use std::any::Any;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+
+use pin_project_lite::pin_project;
+use tokio::sync::mpsc::error::TryRecvError;
+
+use crate::actor::error::{ActorPanic, StopReason};
+use crate::actor::mailbox::{ActorCell, MailboxReceiver, ReplyTo, Signal, Slot};
+use crate::actor::{Actor, AfterPanic, Context};
+
+/// Messages handled in a row before the task yields to the scheduler, for fairness.
+const BATCH: u32 = 64;
+
+pin_project! {
+    /// Runs a future, turning a panic inside it into an `Err`.
+    struct CatchUnwind<F> {
+        #[pin]
+        inner: F,
+    }
+}
+
+impl<F: Future> Future for CatchUnwind<F> {
+    type Output = Result<F::Output, Box<dyn Any + Send>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        let inner = self.project().inner;
+        match catch_unwind(AssertUnwindSafe(|| inner.poll(cx))) {
+            Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(payload) => Poll::Ready(Err(payload)),
+        }
+    }
+}
+
+async fn guarded<F: Future>(
+    future: F,
+    during: impl FnOnce() -> String,
+) -> Result<F::Output, ActorPanic> {
+    CatchUnwind { inner: future }
+        .await
+        .map_err(|payload| ActorPanic::new(&*payload, during()))
+}
+
+/// Publishes the stop reason and deregisters the actor however its task ends, including when it is
+/// aborted (killed): then the future is dropped and so is this guard, with `Killed`.
+struct StopGuard {
+    cell: Arc<ActorCell>,
+    on_stop: Option<Box<dyn FnOnce() + Send>>,
+    reason: StopReason,
+}
+
+impl Drop for StopGuard {
+    fn drop(&mut self) {
+        if let Some(deregister) = self.on_stop.take() {
+            deregister();
+        }
+        self.cell.stopped.send_replace(Some(self.reason.clone()));
+    }
+}
+
+pub(crate) async fn run<A: Actor>(
+    mut actor: A,
+    mut mailbox: MailboxReceiver,
+    mut ctx: Context<A>,
+    cell: Arc<ActorCell>,
+    deregister: Box<dyn FnOnce() + Send>,
+) {
+    let mut guard = StopGuard {
+        cell: cell.clone(),
+        on_stop: Some(deregister),
+        reason: StopReason::Killed,
+    };
+    if cell.pending_signal() == Signal::Kill {
+        return;
+    }
+    if let Err(panic) = guarded(actor.on_start(&mut ctx), || "on_start".to_owned()).await {
+        // A failed start is not a stop: `on_stop` runs only for actors that started.
+        mailbox.close();
+        guard.reason = StopReason::Panicked(panic);
+        return;
+    }
+    let reason = message_loop(&mut actor, &mut mailbox, &mut ctx, &cell).await;
+    // Refuse new messages at once: senders get theirs back instead of queueing them for nobody.
+    mailbox.close();
+    let reason = match guarded(actor.on_stop(&mut ctx, &reason), || "on_stop".to_owned()).await {
+        Ok(()) => reason,
+        Err(panic) if reason.is_normal() => StopReason::Panicked(panic),
+        Err(_) => reason,
+    };
+    // Messages still queued are dropped with the receiver: each ask among them fails with
+    // `AskError::Stopped` when its reply channel closes.
+    drop(mailbox);
+    guard.reason = reason;
+}
+
+async fn message_loop<A: Actor>(
+    actor: &mut A,
+    mailbox: &mut MailboxReceiver,
+    ctx: &mut Context<A>,
+    cell: &ActorCell,
+) -> StopReason {
+    // The reason to report once a closed mailbox is empty.
+    let mut closed_with: Option<StopReason> = None;
+    let mut handled_in_a_row = 0_u32;
+    loop {
+        match cell.pending_signal() {
+            Signal::None => {}
+            Signal::Drain => {
+                if closed_with.is_none() {
+                    mailbox.close();
+                    closed_with = Some(StopReason::Drained);
+                }
+            }
+            Signal::Stop => return StopReason::Stopped,
+            Signal::Kill => return StopReason::Killed,
+        }
+        let slot = match mailbox.try_recv() {
+            Ok(slot) => slot,
+            Err(TryRecvError::Disconnected) => {
+                return closed_with.unwrap_or(StopReason::NoReferences);
+            }
+            Err(TryRecvError::Empty) => {
+                if !cell.has_refs() && closed_with.is_none() {
+                    // Nobody can send any more (but through a weak reference, which the close now
+                    // refuses): handle what raced in, then stop.
+                    mailbox.close();
+                    closed_with = Some(StopReason::NoReferences);
+                    continue;
+                }
+                handled_in_a_row = 0;
+                tokio::select! {
+                    biased;
+                    () = cell.wake.notified() => continue,
+                    slot = mailbox.recv() => match slot {
+                        Some(slot) => slot,
+                        None => return closed_with.unwrap_or(StopReason::NoReferences),
+                    },
+                }
+            }
+        };
+        if let Some(panic) = handle(actor, slot, ctx).await {
+            let resume = guarded(async { actor.on_panic(ctx, &panic) }, || {
+                "on_panic".to_owned()
+            })
+            .await;
+            match resume {
+                Ok(AfterPanic::Resume) => {}
+                Ok(AfterPanic::Stop) => return StopReason::Panicked(panic),
+                Err(hook_panic) => return StopReason::Panicked(hook_panic),
+            }
+        }
+        if ctx.stop_requested() {
+            return StopReason::Stopped;
+        }
+        handled_in_a_row += 1;
+        if handled_in_a_row == BATCH {
+            handled_in_a_row = 0;
+            tokio::task::yield_now().await;
+        }
+    }
+}
+
+/// Handles one message; a panic is caught, reported to an asker, and returned.
+async fn handle<A: Actor>(actor: &mut A, slot: Slot, ctx: &mut Context<A>) -> Option<ActorPanic> {
+    let Slot { message, index } = slot;
+    let mut reply = ReplyTo::default();
+    let message_type = message.message_type();
+    let outcome = guarded(actor.__dispatch(message, index, &mut reply, ctx), || {
+        format!("handling `{message_type}`")
+    })
+    .await;
+    match outcome {
+        Ok(()) => None,
+        Err(panic) => {
+            reply.fail(&panic);
+            Some(panic)
+        }
+    }
+}
