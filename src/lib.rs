@@ -71,16 +71,31 @@ pub struct Allocations {
     pub bytes: usize,
 }
 
+impl Allocations {
+    /// What this thread has allocated so far; subtract two readings with [`Allocations::since`]. For
+    /// async code, which cannot run inside [`allocations`]' closure.
+    pub fn now() -> Self {
+        Allocations {
+            allocations: ALLOCATIONS.get(),
+            bytes: BYTES.get(),
+        }
+    }
+
+    /// What was allocated between the reading `earlier` and this one.
+    pub fn since(self, earlier: Allocations) -> Allocations {
+        Allocations {
+            allocations: self.allocations - earlier.allocations,
+            bytes: self.bytes - earlier.bytes,
+        }
+    }
+}
+
 /// Runs `f` and returns what it allocated on this thread (meaningful only where [`CountingAllocator`]
 /// is the global allocator), with `f`'s result.
 pub fn allocations<R>(f: impl FnOnce() -> R) -> (Allocations, R) {
-    let before = (ALLOCATIONS.get(), BYTES.get());
+    let before = Allocations::now();
     let result = f();
-    let counted = Allocations {
-        allocations: ALLOCATIONS.get() - before.0,
-        bytes: BYTES.get() - before.1,
-    };
-    (counted, result)
+    (Allocations::now().since(before), result)
 }
 
 /// Counts how many times the values made from it were dropped.
