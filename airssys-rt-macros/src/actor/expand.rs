@@ -2,7 +2,7 @@
 //! handled message.
 
 use proc_macro2::TokenStream;
-use quote::{quote, quote_spanned};
+use quote::{ToTokens, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{ImplItem, ItemImpl, ReturnType, parse_quote};
 
@@ -19,6 +19,7 @@ pub(crate) fn expand(parsed: &ActorImpl<'_>, args: &Args) -> TokenStream {
 
     let handled = parsed.handlers.iter().map(|handler| {
         let message = handler.message;
+        let krate = respan(&krate, message.span());
         quote_spanned!(message.span()=> #krate::__private::HandledMessage::of::<#message>())
     });
 
@@ -37,6 +38,7 @@ pub(crate) fn expand(parsed: &ActorImpl<'_>, args: &Args) -> TokenStream {
             ReturnType::Type(_, ty) => ty.span(),
             ReturnType::Default => name.span(),
         };
+        let krate = respan(&krate, message.span());
         if signature.asyncness.is_some() {
             quote_spanned! {span=>
                 #index => {
@@ -58,6 +60,7 @@ pub(crate) fn expand(parsed: &ActorImpl<'_>, args: &Args) -> TokenStream {
     let handler_impls = parsed.handlers.iter().enumerate().map(|(index, handler)| {
         let index = index as u32;
         let message = handler.message;
+        let krate = respan(&krate, message.span());
         quote_spanned! {message.span()=>
             #[automatically_derived]
             impl #impl_generics #krate::__private::Handler<#message> for #self_ty #where_clause {
@@ -157,4 +160,23 @@ fn without_helper_attributes(original: &ItemImpl) -> ItemImpl {
         }
     }
     cleaned
+}
+
+/// `tokens` with every span set to `span`: errors about a path the macro wrote (the runtime crate's)
+/// then point at the user's tokens the path is used for.
+fn respan(tokens: &impl ToTokens, span: proc_macro2::Span) -> TokenStream {
+    tokens
+        .to_token_stream()
+        .into_iter()
+        .map(|mut token| {
+            if let proc_macro2::TokenTree::Group(group) = &token {
+                let mut respanned =
+                    proc_macro2::Group::new(group.delimiter(), respan(&group.stream(), span));
+                respanned.set_span(span);
+                token = proc_macro2::TokenTree::Group(respanned);
+            }
+            token.set_span(span);
+            token
+        })
+        .collect()
 }

@@ -170,6 +170,22 @@ pub trait Handler<M: Message>: Actor {
     const __INDEX: u32;
 }
 
+/// A message no one can send (it has no values). Every actor handles it, so that every actor has at
+/// least two `Handler` impls: with only one, rustc would infer a `tell`'s message type from it and
+/// report "expected `Add`, found `Reset`" instead of "`Counter` does not handle `Reset`".
+#[doc(hidden)]
+#[derive(Debug)]
+pub enum Unhandled {}
+
+impl Message for Unhandled {
+    const MESSAGE_TYPE: &'static str = "airssys_rt::Unhandled";
+    type Result = ();
+}
+
+impl<A: Actor> Handler<Unhandled> for A {
+    const __INDEX: u32 = u32::MAX;
+}
+
 /// What an actor does after one of its handlers panicked; returned by its `on_panic` hook.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AfterPanic {

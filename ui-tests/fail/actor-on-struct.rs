@@ -1,0 +1,6 @@
+use airssys_rt::prelude::*;
+
+#[actor]
+struct Counter(u64);
+
+fn main() {}
