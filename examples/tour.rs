@@ -1,186 +1,156 @@
-//! A tour of airssys-rt's message layer: typed messages, the compile-time storage decision, and a
-//! mailbox of type-erased envelopes that hands every message back as its own type.
+//! A tour of airssys-rt: typed actors written as plain `impl` blocks, tell and ask, backpressure on a
+//! bounded mailbox, a panic that stays isolated, and live figures for throughput and ask latency.
 //!
 //! `cargo run --release --example tour`
 
-use std::collections::VecDeque;
-use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use airssys_rt::envelope::{ErasedEnvelope, INLINE_ALIGN, INLINE_CAPACITY, MessageEnvelope};
-use airssys_rt::{ActorAddress, Message};
+use airssys_rt::prelude::*;
+use airssys_rt::{MailboxKind, SpawnOptions};
 
-/// Deposit money; `ask` would answer with the new balance.
-#[derive(Message, Debug)]
+/// Deposit money; the reply is the new balance.
+#[derive(Message)]
 #[message(result = u64)]
 struct Deposit {
-    account: u32,
     cents: u64,
 }
 
-/// A note for the account's history.
-#[derive(Message, Debug)]
-struct Memo {
-    account: u32,
-    text: String,
-}
+/// Read the balance.
+#[derive(Message)]
+#[message(result = u64)]
+struct Balance;
 
-/// A monthly statement: too large for the envelope, so it is boxed.
-#[derive(Message, Debug)]
-#[message(name = "bank.Statement")]
+/// A monthly statement: 520 bytes, so the envelope boxes it (decided at compile time).
+#[derive(Message)]
+#[message(result = u64)]
 struct Statement {
-    account: u32,
-    lines: [u64; 64],
+    lines: [u64; 65],
 }
 
-/// Something a bank account cannot handle: it ends up as an undeliverable envelope.
-#[derive(Message, Debug)]
-struct Shutdown;
-
-fn describe<M: Message>() {
-    println!(
-        "  {:<28} {:>4} bytes  align {:>2}  -> {:?}",
-        M::MESSAGE_TYPE,
-        size_of::<M>(),
-        align_of::<M>(),
-        M::STORAGE
-    );
+/// Audit the account: slow, and it fails on a corrupt ledger.
+#[derive(Message)]
+struct Audit {
+    corrupt: bool,
 }
 
-fn main() {
-    println!("airssys-rt tour: messages and envelopes\n");
-    println!(
-        "Storage is decided at compile time (inline limit: {INLINE_CAPACITY} bytes, align {INLINE_ALIGN}):"
-    );
-    describe::<Deposit>();
-    describe::<Memo>();
-    describe::<Statement>();
-    describe::<Shutdown>();
-    println!(
-        "  an erased envelope is {} bytes\n",
-        size_of::<ErasedEnvelope>()
-    );
+struct Account {
+    balance: u64,
+}
 
-    // A mailbox holds envelopes of every type its owner handles, in the order they were sent.
-    let bank = ActorAddress::from_id(std::num::NonZeroU64::new(1).unwrap());
-    let mut mailbox: VecDeque<ErasedEnvelope> = VecDeque::new();
-    mailbox.push_back(
-        MessageEnvelope::new(Deposit {
-            account: 7,
-            cents: 1_250,
-        })
-        .to(bank)
-        .erase(),
-    );
-    mailbox.push_back(ErasedEnvelope::new(Memo {
-        account: 7,
-        text: "rent".into(),
-    }));
-    mailbox.push_back(ErasedEnvelope::new(Statement {
-        account: 7,
-        lines: [125; 64],
-    }));
-    mailbox.push_back(ErasedEnvelope::new(Shutdown));
-    mailbox.push_back(ErasedEnvelope::new(Deposit {
-        account: 7,
-        cents: 50,
-    }));
+#[actor]
+impl Account {
+    fn deposit(&mut self, Deposit { cents }: Deposit) -> u64 {
+        self.balance += cents;
+        self.balance
+    }
 
-    let mut balance = 0;
-    let mut undeliverable = Vec::new();
-    println!("Draining a mailbox of {} envelopes:", mailbox.len());
-    while let Some(envelope) = mailbox.pop_front() {
-        // Each downcast checks the type; a miss hands the envelope back for the next try.
-        let envelope = match envelope.downcast::<Deposit>() {
-            Ok(deposit) => {
-                balance += deposit.cents;
-                println!(
-                    "  deposit of {} to account {}: balance {balance}",
-                    deposit.cents, deposit.account
-                );
-                continue;
-            }
-            Err(envelope) => envelope,
-        };
-        let envelope = match envelope.downcast::<Memo>() {
-            Ok(memo) => {
-                println!("  memo for account {}: {:?}", memo.account, memo.text);
-                continue;
-            }
-            Err(envelope) => envelope,
-        };
-        match envelope.downcast::<Statement>() {
-            Ok(statement) => {
-                let total: u64 = statement.lines.iter().sum();
-                println!(
-                    "  statement for account {}: {} lines, {total} cents",
-                    statement.account,
-                    statement.lines.len()
-                );
-            }
-            Err(envelope) => {
-                println!(
-                    "  not handled: {} (kept, with its payload)",
-                    envelope.message_type()
-                );
-                undeliverable.push(envelope);
-            }
+    fn balance(&self, _: Balance) -> u64 {
+        self.balance
+    }
+
+    fn statement(&self, Statement { lines }: Statement) -> u64 {
+        lines.iter().sum::<u64>() + self.balance
+    }
+
+    async fn audit(&mut self, Audit { corrupt }: Audit) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(!corrupt, "the ledger is corrupt");
+    }
+
+    fn on_stop(&mut self, reason: &StopReason) {
+        println!("    (account stopped: {reason})");
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    println!("airssys-rt tour\n");
+    let system = ActorSystem::new();
+
+    println!("1. Typed actors: tell is fire-and-forget, ask is typed by the message's reply");
+    let account = system.spawn(Account { balance: 0 });
+    account.tell(Deposit { cents: 1_250 })?;
+    let balance = account.ask(Deposit { cents: 50 }).await?;
+    println!("    balance after two deposits: {balance} cents");
+    let total = account.ask(Statement { lines: [10; 65] }).await?;
+    println!(
+        "    a {}-byte statement travels {:?}; its total: {total}",
+        size_of::<Statement>(),
+        Statement::STORAGE
+    );
+    // `account.tell(Shutdown)` would not compile: Account has no handler for it.
+
+    println!("\n2. Backpressure: a bounded mailbox of 4 behind a slow audit");
+    let busy = system.spawn_with(
+        Account { balance: 0 },
+        SpawnOptions::default().mailbox(MailboxKind::Bounded(4)),
+    );
+    busy.tell(Audit { corrupt: false })?;
+    let mut accepted = 0;
+    let refused = loop {
+        match busy.tell(Deposit { cents: 1 }) {
+            Ok(()) => accepted += 1,
+            Err(SendError::Full(message)) => break message,
+            Err(other) => return Err(other.into()),
         }
+    };
+    println!(
+        "    tell accepted {accepted}, then returned the deposit of {} cent(s): Full",
+        refused.cents
+    );
+    let waited = Instant::now();
+    busy.send(refused).await?; // waits for room instead
+    println!(
+        "    send waited {:?} for room, then delivered it",
+        waited.elapsed()
+    );
+    println!("    balance: {}", busy.ask(Balance).await?);
+
+    println!("\n3. A panic is isolated: the failing actor stops, the rest carry on");
+    let fragile = system.spawn(Account { balance: 0 });
+    fragile.tell(Audit { corrupt: true })?;
+    println!("    stop reason: {}", fragile.wait_for_stop().await);
+    match fragile.ask(Balance).await {
+        Err(AskError::Send(SendError::Stopped(_))) => {
+            println!("    asking it now gives the message back: stopped")
+        }
+        other => println!("    unexpected: {other:?}"),
     }
     println!(
-        "  {} undeliverable envelope(s), nothing dropped silently\n",
-        undeliverable.len()
+        "    the first account still answers: balance {}",
+        account.ask(Balance).await?
     );
 
-    println!("Measured live (erase + downcast, {} per run):", ROUNDS);
-    // `black_box` keeps the optimizer from seeing through the round trip and deleting it.
-    let inline = measure(|i| {
-        let erased = black_box(ErasedEnvelope::new(Deposit {
-            account: 1,
-            cents: i,
-        }));
-        erased.downcast::<Deposit>().ok().unwrap().cents
-    });
-    let boxed = measure(|i| {
-        let boxed: Box<dyn std::any::Any + Send> = black_box(Box::new(Deposit {
-            account: 1,
-            cents: i,
-        }));
-        boxed.downcast::<Deposit>().ok().unwrap().cents
-    });
+    println!("\n4. Measured live (release build; criterion figures: BENCHMARKS.md)");
+    const TELLS: u64 = 2_000_000;
+    let counter = system.spawn(Account { balance: 0 });
+    let start = Instant::now();
+    for _ in 0..TELLS {
+        counter.tell(Deposit { cents: 1 })?;
+    }
+    let balance = counter.ask(Balance).await?;
+    let elapsed = start.elapsed();
+    assert_eq!(balance, TELLS);
     println!(
-        "  envelope, inline:     {:>6.2} ns per message",
-        per_message(inline)
+        "    tell: {TELLS} messages in {elapsed:?}: {:.1} M msg/s",
+        TELLS as f64 / elapsed.as_secs_f64() / 1e6
     );
+    const ASKS: u32 = 100_000;
+    let mut latencies = Vec::with_capacity(ASKS as usize);
+    for _ in 0..ASKS {
+        let start = Instant::now();
+        counter.ask(Balance).await?;
+        latencies.push(start.elapsed());
+    }
+    latencies.sort();
     println!(
-        "  Box<dyn Any>:         {:>6.2} ns per message",
-        per_message(boxed)
+        "    ask: {ASKS} round trips: median {:?}, p99 {:?}",
+        latencies[latencies.len() / 2],
+        latencies[latencies.len() * 99 / 100]
     );
-    println!(
-        "  inline is {:.1}x faster than boxing",
-        boxed.as_secs_f64() / inline.as_secs_f64()
-    );
-    println!("\n(criterion figures: BENCHMARKS.md; `cargo bench --bench envelope`)");
-}
 
-const ROUNDS: u64 = 5_000_000;
-
-fn measure(round_trip: impl Fn(u64) -> u64) -> Duration {
-    // The best of five runs, so that a busy machine distorts less.
-    (0..5)
-        .map(|_| {
-            let start = Instant::now();
-            let mut sum = 0_u64;
-            for i in 0..ROUNDS {
-                sum = sum.wrapping_add(round_trip(black_box(i)));
-            }
-            black_box(sum);
-            start.elapsed()
-        })
-        .min()
-        .unwrap()
-}
-
-fn per_message(elapsed: Duration) -> f64 {
-    elapsed.as_nanos() as f64 / ROUNDS as f64
+    println!("\n5. Graceful shutdown: every actor drains its mailbox and stops");
+    let report = system.shutdown(Duration::from_secs(5)).await;
+    println!("    {} stopped, {} killed", report.stopped, report.killed);
+    Ok(())
 }

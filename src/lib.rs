@@ -27,6 +27,7 @@ pub struct CountingAllocator;
 thread_local! {
     static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
     static BYTES: Cell<usize> = const { Cell::new(0) };
+    static FREED: Cell<usize> = const { Cell::new(0) };
 }
 
 fn record(bytes: usize) {
@@ -51,6 +52,7 @@ unsafe impl GlobalAlloc for CountingAllocator {
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        let _ = FREED.try_with(|freed| freed.set(freed.get() + layout.size()));
         // SAFETY: `ptr` was allocated by `System` (every allocation goes through it) with `layout`.
         unsafe { System.dealloc(ptr, layout) }
     }
@@ -69,6 +71,9 @@ pub struct Allocations {
     pub allocations: usize,
     /// Bytes those calls requested.
     pub bytes: usize,
+    /// Bytes freed (by `dealloc`; a `realloc` counts as a new allocation). `bytes - freed` is what
+    /// stayed allocated, when everything was freed on the same thread.
+    pub freed: usize,
 }
 
 impl Allocations {
@@ -78,6 +83,7 @@ impl Allocations {
         Allocations {
             allocations: ALLOCATIONS.get(),
             bytes: BYTES.get(),
+            freed: FREED.get(),
         }
     }
 
@@ -86,6 +92,7 @@ impl Allocations {
         Allocations {
             allocations: self.allocations - earlier.allocations,
             bytes: self.bytes - earlier.bytes,
+            freed: self.freed - earlier.freed,
         }
     }
 }

@@ -44,7 +44,7 @@ struct SystemInner {
     runtime: Handle,
     default_mailbox: MailboxKind,
     next_id: AtomicU64,
-    actors: DashMap<u64, Arc<ActorCell>>,
+    actors: DashMap<u64, Arc<MailboxHandle>>,
 }
 
 /// Options for one spawn; see [`ActorSystem::spawn_with`].
@@ -153,7 +153,7 @@ impl ActorSystem {
         });
         // The first reference exists before the task starts, so it never sees zero references.
         let actor_ref = ActorRef::new(handle.clone());
-        self.inner.actors.insert(id, cell.clone());
+        self.inner.actors.insert(id, handle.clone());
         let ctx = Context::new(handle, self.clone());
         let system = Arc::downgrade(&self.inner);
         let deregister = Box::new(move || {
@@ -187,27 +187,27 @@ impl ActorSystem {
         };
         // Loop: actors spawned during the shutdown are drained too.
         loop {
-            let cells: Vec<Arc<ActorCell>> = self
+            let actors: Vec<Arc<MailboxHandle>> = self
                 .inner
                 .actors
                 .iter()
                 .map(|entry| entry.value().clone())
                 .collect();
-            if cells.is_empty() {
+            if actors.is_empty() {
                 return report;
             }
-            for cell in &cells {
-                cell.signal(Signal::Drain);
+            for actor in &actors {
+                actor.signal(Signal::Drain);
             }
-            for cell in &cells {
-                if tokio::time::timeout_at(deadline, cell.wait_for_stop())
+            for actor in &actors {
+                if tokio::time::timeout_at(deadline, actor.cell.wait_for_stop())
                     .await
                     .is_ok()
                 {
                     report.stopped += 1;
                 } else {
-                    cell.signal(Signal::Kill);
-                    cell.wait_for_stop().await;
+                    actor.signal(Signal::Kill);
+                    actor.cell.wait_for_stop().await;
                     report.killed += 1;
                 }
             }

@@ -59,7 +59,7 @@ impl Clone for Strong {
 
 impl Drop for Strong {
     fn drop(&mut self) {
-        self.0.cell.remove_ref();
+        self.0.remove_ref();
     }
 }
 
@@ -190,14 +190,14 @@ impl<A: Actor> ActorRef<A> {
     /// [`StopReason::Stopped`]. The request overtakes queued messages, which are not handled: each
     /// queued ask fails with [`AskError::Stopped`](crate::AskError::Stopped).
     pub fn stop(&self) {
-        self.strong.0.cell.signal(Signal::Stop);
+        self.strong.0.signal(Signal::Stop);
     }
 
     /// Asks the actor to stop once its mailbox is empty: it refuses new messages at once (they come back
     /// as [`SendError::Stopped`]), handles every queued one, runs `on_stop`, and stops with
     /// [`StopReason::Drained`].
     pub fn drain(&self) {
-        self.strong.0.cell.signal(Signal::Drain);
+        self.strong.0.signal(Signal::Drain);
     }
 
     /// Stops the actor at once: the handler running now is abandoned at its next `.await` (a
@@ -205,7 +205,7 @@ impl<A: Actor> ActorRef<A> {
     /// (queued asks fail with [`AskError::Stopped`](crate::AskError::Stopped)), and it stops with
     /// [`StopReason::Killed`].
     pub fn kill(&self) {
-        self.strong.0.cell.signal(Signal::Kill);
+        self.strong.0.signal(Signal::Kill);
     }
 
     /// Waits until the actor has stopped, and says why.

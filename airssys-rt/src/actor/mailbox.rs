@@ -4,7 +4,7 @@
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 
-use tokio::sync::{Notify, mpsc, oneshot, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::AbortHandle;
 
 use crate::actor::error::{ActorPanic, StopReason};
@@ -198,8 +198,6 @@ pub(crate) struct ActorCell {
     signal: AtomicU8,
     /// Strong references ([`ActorRef`](crate::ActorRef), [`Recipient`](crate::Recipient)) alive.
     refs: AtomicUsize,
-    /// Wakes the idle task for a signal or the last reference's drop.
-    pub(crate) wake: Notify,
     pub(crate) stopped: watch::Sender<Option<StopReason>>,
     pub(crate) abort: OnceLock<AbortHandle>,
 }
@@ -210,16 +208,15 @@ impl ActorCell {
             address,
             signal: AtomicU8::new(Signal::None as u8),
             refs: AtomicUsize::new(0),
-            wake: Notify::new(),
             stopped: watch::Sender::new(None),
             abort: OnceLock::new(),
         }
     }
 
-    /// Requests `signal` (a weaker one than already requested changes nothing) and wakes the task.
-    pub(crate) fn signal(&self, signal: Signal) {
+    /// Records `signal` (a weaker one than already requested changes nothing); the caller wakes the
+    /// task. A kill also aborts the task.
+    fn raise(&self, signal: Signal) {
         self.signal.fetch_max(signal as u8, Ordering::AcqRel);
-        self.wake.notify_one();
         if signal == Signal::Kill
             && let Some(abort) = self.abort.get()
         {
@@ -240,10 +237,9 @@ impl ActorCell {
         self.refs.fetch_add(1, Ordering::Relaxed);
     }
 
-    pub(crate) fn remove_ref(&self) {
-        if self.refs.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.wake.notify_one();
-        }
+    /// Whether that was the last strong reference (then the caller wakes the task).
+    fn remove_ref(&self) -> bool {
+        self.refs.fetch_sub(1, Ordering::AcqRel) == 1
     }
 
     pub(crate) fn has_refs(&self) -> bool {
@@ -265,9 +261,46 @@ impl ActorCell {
     }
 }
 
-/// The mailbox's sender with the actor's cell: what every reference to one actor points to.
+/// The mailbox's sender with the actor's cell: what every reference to one actor, and the system,
+/// point to.
 #[derive(Debug)]
 pub(crate) struct MailboxHandle {
     pub(crate) sender: MailboxSender,
     pub(crate) cell: std::sync::Arc<ActorCell>,
+}
+
+/// The message of a [`WAKE`] slot: it carries nothing.
+struct Wake;
+
+impl Message for Wake {
+    const MESSAGE_TYPE: &'static str = "airssys_rt::Wake";
+    type Result = ();
+}
+
+/// The handler index of a slot that only wakes an idle actor to look at its signals and references.
+pub(crate) const WAKE: u32 = u32::MAX - 1;
+
+impl MailboxHandle {
+    /// Requests `signal` and wakes the actor.
+    pub(crate) fn signal(&self, signal: Signal) {
+        self.cell.raise(signal);
+        self.wake();
+    }
+
+    pub(crate) fn remove_ref(&self) {
+        if self.cell.remove_ref() {
+            self.wake();
+        }
+    }
+
+    /// Wakes an idle actor through its own mailbox, so that its idle wait is a plain `recv`. The slot
+    /// queues behind other messages, but the actor checks its signals before every message, so a
+    /// signal still overtakes them. A full or closed mailbox needs no waking: the actor is busy, or
+    /// gone.
+    fn wake(&self) {
+        let _ = self.sender.try_send(Slot {
+            message: ErasedEnvelope::new(Wake),
+            index: WAKE,
+        });
+    }
 }

@@ -11,7 +11,7 @@ use pin_project_lite::pin_project;
 use tokio::sync::mpsc::error::TryRecvError;
 
 use crate::actor::error::{ActorPanic, StopReason};
-use crate::actor::mailbox::{ActorCell, MailboxReceiver, ReplyTo, Signal, Slot};
+use crate::actor::mailbox::{ActorCell, MailboxReceiver, ReplyTo, Signal, Slot, WAKE};
 use crate::actor::{Actor, AfterPanic, Context};
 
 /// Messages handled in a row before the task yields to the scheduler, for fairness.
@@ -134,16 +134,15 @@ async fn message_loop<A: Actor>(
                     continue;
                 }
                 handled_in_a_row = 0;
-                tokio::select! {
-                    biased;
-                    () = cell.wake.notified() => continue,
-                    slot = mailbox.recv() => match slot {
-                        Some(slot) => slot,
-                        None => return closed_with.unwrap_or(StopReason::NoReferences),
-                    },
+                match mailbox.recv().await {
+                    Some(slot) => slot,
+                    None => return closed_with.unwrap_or(StopReason::NoReferences),
                 }
             }
         };
+        if slot.index == WAKE {
+            continue;
+        }
         if let Some(panic) = handle(actor, slot, ctx).await {
             let resume = guarded(async { actor.on_panic(ctx, &panic) }, || {
                 "on_panic".to_owned()

@@ -1,0 +1,449 @@
+//! The actor runtime against a raw tokio channel moving the same payload in the same topology, each
+//! pair in one criterion group: tell throughput, 4-sender fan-in, ask round trip, spawn + stop, and
+//! ping-pong between two actors. Also prints the memory an idle actor holds.
+//!
+//! `cargo bench --bench actors`; figures in BENCHMARKS.md.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use airssys_rt::prelude::*;
+use airssys_rt_suite::{Allocations, CountingAllocator};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use tokio::runtime::Runtime;
+use tokio::sync::{mpsc, oneshot};
+
+#[global_allocator]
+static ALLOCATOR: CountingAllocator = CountingAllocator;
+
+/// The payload of every workload: 16 bytes.
+#[derive(Message, Clone, Copy)]
+struct Add(u64, u64);
+
+#[derive(Message)]
+#[message(result = u64)]
+struct Total;
+
+#[derive(Message)]
+#[message(result = u64)]
+struct Echo(u64, u64);
+
+struct Counter(u64);
+
+#[actor]
+impl Counter {
+    fn add(&mut self, Add(a, b): Add) {
+        self.0 = self.0.wrapping_add(a ^ b);
+    }
+
+    fn total(&self, _: Total) -> u64 {
+        self.0
+    }
+
+    fn echo(&self, Echo(a, b): Echo) -> u64 {
+        a ^ b
+    }
+}
+
+/// The raw baseline's actor: a task that folds what its channel brings, and answers requests.
+enum Raw {
+    Add(Add),
+    Total(oneshot::Sender<u64>),
+}
+
+fn raw_counter(runtime: &Runtime) -> mpsc::UnboundedSender<Raw> {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    runtime.spawn(async move {
+        let mut total = 0_u64;
+        while let Some(message) = rx.recv().await {
+            match message {
+                Raw::Add(Add(a, b)) => total = total.wrapping_add(a ^ b),
+                Raw::Total(reply) => {
+                    let _ = reply.send(total);
+                }
+            }
+        }
+    });
+    tx
+}
+
+async fn raw_total(tx: &mpsc::UnboundedSender<Raw>) -> u64 {
+    let (reply, total) = oneshot::channel();
+    tx.send(Raw::Total(reply)).unwrap();
+    total.await.unwrap()
+}
+
+fn current_thread() -> Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn two_workers() -> Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+const MESSAGES: u64 = 1_000_000;
+
+fn tell(c: &mut Criterion) {
+    let mut group = c.benchmark_group("tell 1M, 1 sender 1 actor");
+    group
+        .sample_size(10)
+        .throughput(Throughput::Elements(MESSAGES));
+    for (flavor, runtime) in [
+        ("current_thread", current_thread()),
+        ("2 workers", two_workers()),
+    ] {
+        let system = runtime.block_on(async { ActorSystem::new() });
+        let counter = system.spawn(Counter(0));
+        group.bench_function(format!("airssys/{flavor}"), |b| {
+            b.iter_custom(|iters| {
+                runtime.block_on(async {
+                    let start = Instant::now();
+                    for _ in 0..iters {
+                        for i in 0..MESSAGES {
+                            counter.tell(Add(i, 1)).unwrap();
+                        }
+                        black_box(counter.ask(Total).await.unwrap());
+                    }
+                    start.elapsed()
+                })
+            })
+        });
+        let raw = raw_counter(&runtime);
+        group.bench_function(format!("tokio mpsc/{flavor}"), |b| {
+            b.iter_custom(|iters| {
+                runtime.block_on(async {
+                    let start = Instant::now();
+                    for _ in 0..iters {
+                        for i in 0..MESSAGES {
+                            raw.send(Raw::Add(Add(i, 1))).unwrap();
+                        }
+                        black_box(raw_total(&raw).await);
+                    }
+                    start.elapsed()
+                })
+            })
+        });
+    }
+    group.finish();
+}
+
+fn fan_in(c: &mut Criterion) {
+    let mut group = c.benchmark_group("fan-in 4x250k, 2 workers");
+    group
+        .sample_size(10)
+        .throughput(Throughput::Elements(MESSAGES));
+    let runtime = two_workers();
+    let system = runtime.block_on(async { ActorSystem::new() });
+    let counter = system.spawn(Counter(0));
+    group.bench_function("airssys", |b| {
+        b.iter_custom(|iters| {
+            runtime.block_on(async {
+                let start = Instant::now();
+                for _ in 0..iters {
+                    let senders: Vec<_> = (0..4)
+                        .map(|_| {
+                            let counter = counter.clone();
+                            tokio::spawn(async move {
+                                for i in 0..MESSAGES / 4 {
+                                    counter.tell(Add(i, 1)).unwrap();
+                                }
+                            })
+                        })
+                        .collect();
+                    for sender in senders {
+                        sender.await.unwrap();
+                    }
+                    black_box(counter.ask(Total).await.unwrap());
+                }
+                start.elapsed()
+            })
+        })
+    });
+    let raw = raw_counter(&runtime);
+    group.bench_function("tokio mpsc", |b| {
+        b.iter_custom(|iters| {
+            runtime.block_on(async {
+                let start = Instant::now();
+                for _ in 0..iters {
+                    let senders: Vec<_> = (0..4)
+                        .map(|_| {
+                            let raw = raw.clone();
+                            tokio::spawn(async move {
+                                for i in 0..MESSAGES / 4 {
+                                    raw.send(Raw::Add(Add(i, 1))).unwrap();
+                                }
+                            })
+                        })
+                        .collect();
+                    for sender in senders {
+                        sender.await.unwrap();
+                    }
+                    black_box(raw_total(&raw).await);
+                }
+                start.elapsed()
+            })
+        })
+    });
+    group.finish();
+}
+
+fn ask(c: &mut Criterion) {
+    let mut group = c.benchmark_group("ask round trip");
+    for (flavor, runtime) in [
+        ("current_thread", current_thread()),
+        ("2 workers", two_workers()),
+    ] {
+        let system = runtime.block_on(async { ActorSystem::new() });
+        let counter = system.spawn(Counter(0));
+        group.bench_function(format!("airssys/{flavor}"), |b| {
+            b.iter_custom(|iters| {
+                runtime.block_on(async {
+                    let start = Instant::now();
+                    for i in 0..iters {
+                        black_box(counter.ask(Echo(i, 1)).await.unwrap());
+                    }
+                    start.elapsed()
+                })
+            })
+        });
+        // The same request-reply over a raw channel: the request carries a oneshot for the answer.
+        let (tx, mut rx) = mpsc::unbounded_channel::<(Add, oneshot::Sender<u64>)>();
+        runtime.spawn(async move {
+            while let Some((Add(a, b), reply)) = rx.recv().await {
+                let _ = reply.send(a ^ b);
+            }
+        });
+        group.bench_function(format!("tokio mpsc+oneshot/{flavor}"), |b| {
+            b.iter_custom(|iters| {
+                runtime.block_on(async {
+                    let start = Instant::now();
+                    for i in 0..iters {
+                        let (reply, answer) = oneshot::channel();
+                        tx.send((Add(i, 1), reply)).unwrap();
+                        black_box(answer.await.unwrap());
+                    }
+                    start.elapsed()
+                })
+            })
+        });
+    }
+    group.finish();
+}
+
+fn spawn_stop(c: &mut Criterion) {
+    let mut group = c.benchmark_group("spawn + stop");
+    let runtime = current_thread();
+    let system = runtime.block_on(async { ActorSystem::new() });
+    group.bench_function("airssys", |b| {
+        b.iter_custom(|iters| {
+            runtime.block_on(async {
+                let start = Instant::now();
+                for _ in 0..iters {
+                    let counter = system.spawn(Counter(0));
+                    counter.stop();
+                    black_box(counter.wait_for_stop().await);
+                }
+                start.elapsed()
+            })
+        })
+    });
+    group.bench_function("tokio task + mpsc", |b| {
+        b.iter_custom(|iters| {
+            runtime.block_on(async {
+                let start = Instant::now();
+                for _ in 0..iters {
+                    let (tx, mut rx) = mpsc::unbounded_channel::<Add>();
+                    let task = tokio::spawn(async move { while rx.recv().await.is_some() {} });
+                    drop(tx);
+                    task.await.unwrap();
+                }
+                start.elapsed()
+            })
+        })
+    });
+    group.finish();
+}
+
+#[derive(Message)]
+struct Ball(u64);
+
+#[derive(Message)]
+#[message(result = ())]
+struct Serve {
+    to: ActorRef<Player>,
+    rallies: u64,
+    done: Option<oneshot::Sender<()>>,
+}
+
+struct Player {
+    partner: Option<ActorRef<Player>>,
+    done: Option<oneshot::Sender<()>>,
+}
+
+#[actor]
+impl Player {
+    /// Starts `rallies` round trips: the ball goes out with `2 * rallies - 1` hops left, so it comes
+    /// back to the server at zero.
+    fn serve(&mut self, Serve { to, rallies, done }: Serve) {
+        self.done = done;
+        if rallies > 0 {
+            to.tell(Ball(2 * rallies - 1)).unwrap();
+        }
+        self.partner = Some(to);
+    }
+
+    fn ball(&mut self, Ball(left): Ball) {
+        if left == 0 {
+            if let Some(done) = self.done.take() {
+                let _ = done.send(());
+            }
+            return;
+        }
+        let partner = self
+            .partner
+            .as_ref()
+            .expect("each player learns its partner from a `Serve`");
+        partner.tell(Ball(left - 1)).unwrap();
+    }
+}
+
+/// Round trips per iteration: 100,000 messages.
+const RALLIES: u64 = 50_000;
+
+fn ping_pong(c: &mut Criterion) {
+    let mut group = c.benchmark_group("ping-pong 100k messages, 2 actors");
+    group
+        .sample_size(10)
+        .throughput(Throughput::Elements(2 * RALLIES));
+    for (flavor, runtime) in [
+        ("current_thread", current_thread()),
+        ("2 workers", two_workers()),
+    ] {
+        let system = runtime.block_on(async { ActorSystem::new() });
+        let a = system.spawn(Player {
+            partner: None,
+            done: None,
+        });
+        let b_player = system.spawn(Player {
+            partner: None,
+            done: None,
+        });
+        // `b` learns its partner from a serve with zero rallies.
+        runtime.block_on(async {
+            b_player
+                .ask(Serve {
+                    to: a.clone(),
+                    rallies: 0,
+                    done: None,
+                })
+                .await
+                .unwrap();
+        });
+        group.bench_function(format!("airssys/{flavor}"), |bench| {
+            bench.iter_custom(|iters| {
+                runtime.block_on(async {
+                    let start = Instant::now();
+                    for _ in 0..iters {
+                        let (done, finished) = oneshot::channel();
+                        a.tell(Serve {
+                            to: b_player.clone(),
+                            rallies: RALLIES,
+                            done: Some(done),
+                        })
+                        .unwrap();
+                        finished.await.unwrap();
+                    }
+                    start.elapsed()
+                })
+            })
+        });
+        group.bench_function(format!("tokio mpsc/{flavor}"), |bench| {
+            bench.iter_custom(|iters| {
+                runtime.block_on(async {
+                    let mut elapsed = Duration::ZERO;
+                    for _ in 0..iters {
+                        let (to_b, mut b_inbox) = mpsc::unbounded_channel::<u64>();
+                        let (to_a, mut a_inbox) = mpsc::unbounded_channel::<u64>();
+                        let (done, finished) = oneshot::channel::<()>();
+                        tokio::spawn(async move {
+                            while let Some(left) = b_inbox.recv().await {
+                                if to_a.send(left.saturating_sub(1)).is_err() {
+                                    break;
+                                }
+                            }
+                        });
+                        let start = Instant::now();
+                        let a_task = tokio::spawn(async move {
+                            to_b.send(2 * RALLIES - 1).unwrap();
+                            while let Some(left) = a_inbox.recv().await {
+                                if left == 0 {
+                                    let _ = done.send(());
+                                    break;
+                                }
+                                to_b.send(left - 1).unwrap();
+                            }
+                        });
+                        finished.await.unwrap();
+                        elapsed += start.elapsed();
+                        a_task.await.unwrap();
+                    }
+                    elapsed
+                })
+            })
+        });
+    }
+    group.finish();
+}
+
+/// Bytes an idle actor keeps allocated: spawn 10,000, let them start, count what stayed allocated.
+fn idle_actor_memory() {
+    let runtime = current_thread();
+    runtime.block_on(async {
+        let system = ActorSystem::new();
+        const ACTORS: usize = 10_000;
+        let before = Allocations::now();
+        let actors: Vec<_> = (0..ACTORS).map(|_| system.spawn(Counter(0))).collect();
+        for actor in &actors {
+            actor.ask(Total).await.unwrap();
+        }
+        let held = Allocations::now().since(before);
+        // The asks' reply channels were freed again; what is left is the actors (and the Vec).
+        let per_actor =
+            (held.bytes - held.freed - ACTORS * size_of::<ActorRef<Counter>>()) / ACTORS;
+        println!("memory per idle actor: {per_actor} bytes (live heap, {ACTORS} actors)");
+        let (tx_size, raw) = {
+            let before = Allocations::now();
+            let channels: Vec<_> = (0..ACTORS)
+                .map(|_| {
+                    let (tx, mut rx) = mpsc::unbounded_channel::<Add>();
+                    tokio::spawn(async move { while rx.recv().await.is_some() {} });
+                    tx
+                })
+                .collect();
+            tokio::task::yield_now().await;
+            let held = Allocations::now().since(before);
+            (channels.len(), (held.bytes - held.freed) / ACTORS)
+        };
+        println!("memory per idle tokio task + unbounded mpsc: {raw} bytes ({tx_size} tasks)");
+        system.shutdown(Duration::from_secs(10)).await;
+    });
+}
+
+fn benches(c: &mut Criterion) {
+    idle_actor_memory();
+    tell(c);
+    fan_in(c);
+    ask(c);
+    spawn_stop(c);
+    ping_pong(c);
+}
+
+criterion_group!(actors, benches);
+criterion_main!(actors);
