@@ -86,6 +86,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         SpawnOptions::default().mailbox(MailboxKind::Bounded(4)),
     );
     busy.tell(Audit { corrupt: false })?;
+    tokio::time::sleep(Duration::from_millis(2)).await; // a demo: let the actor start the audit
     let mut accepted = 0;
     let refused = loop {
         match busy.tell(Deposit { cents: 1 }) {
@@ -107,6 +108,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("    balance: {}", busy.ask(Balance).await?);
 
     println!("\n3. A panic is isolated: the failing actor stops, the rest carry on");
+    // The runtime catches the panic; this hook only keeps the demo's output to one line.
+    std::panic::set_hook(Box::new(|info| {
+        println!(
+            "    (panic caught by the runtime: {})",
+            info.payload_as_str().unwrap_or("?")
+        );
+    }));
     let fragile = system.spawn(Account { balance: 0 });
     fragile.tell(Audit { corrupt: true })?;
     println!("    stop reason: {}", fragile.wait_for_stop().await);
