@@ -73,6 +73,10 @@ struct Echo(u32);
 #[derive(Message, Debug)]
 struct Boom(&'static str);
 
+/// Panics in an `async` handler, after an await: the other dispatch path.
+#[derive(Message, Debug)]
+struct BoomLater(&'static str);
+
 #[derive(Default)]
 struct Recorder {
     handled: u64,
@@ -348,6 +352,11 @@ impl Resilient {
         panic!("{why}");
     }
 
+    async fn boom_later(&mut self, BoomLater(why): BoomLater) {
+        tokio::task::yield_now().await;
+        panic!("{why}");
+    }
+
     fn count(&self, _: Count) -> u64 {
         self.handled * 100 + self.panics
     }
@@ -367,6 +376,21 @@ async fn on_panic_can_resume_with_the_state_kept() {
     actor.tell(Boom("once")).unwrap();
     assert_eq!(actor.ask(Echo(2)).await.unwrap(), 2);
     assert_eq!(actor.ask(Count).await.unwrap(), 2 * 100 + 1);
+}
+
+#[tokio::test]
+async fn a_panic_in_an_async_handler_fails_its_ask_and_the_actor_resumes() {
+    let system = ActorSystem::new();
+    let actor = system.spawn(Resilient::default());
+    match actor.ask(BoomLater("once")).await {
+        Err(AskError::Panicked(panic)) => {
+            assert_eq!(panic.message(), "once");
+            assert!(panic.during().contains("BoomLater"), "{}", panic.during());
+        }
+        other => panic!("expected Panicked, got {other:?}"),
+    }
+    assert_eq!(actor.ask(Echo(3)).await.unwrap(), 3);
+    assert_eq!(actor.ask(Count).await.unwrap(), 100 + 1);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -23,7 +23,10 @@ pub(crate) fn expand(parsed: &ActorImpl<'_>, args: &Args) -> TokenStream {
         quote_spanned!(message.span()=> #krate::__private::HandledMessage::of::<#message>())
     });
 
-    let arms = parsed.handlers.iter().enumerate().map(|(index, handler)| {
+    // Synchronous handlers run in place from `__dispatch_sync`; only `async` ones build a future.
+    let mut sync_arms = Vec::new();
+    let mut async_arms = Vec::new();
+    for (index, handler) in parsed.handlers.iter().enumerate() {
         let index = index as u32;
         let signature = &handler.original.sig;
         let name = &signature.ident;
@@ -40,7 +43,10 @@ pub(crate) fn expand(parsed: &ActorImpl<'_>, args: &Args) -> TokenStream {
         };
         let krate = respan(&krate, message.span());
         if signature.asyncness.is_some() {
-            quote_spanned! {span=>
+            sync_arms.push(quote! {
+                #index => ::core::option::Option::Some(message),
+            });
+            async_arms.push(quote_spanned! {span=>
                 #index => {
                     #krate::__private::deliver_async::<#message, _>(message, reply, |message| {
                         let future = <#self_ty>::#name(#call_args);
@@ -49,13 +55,16 @@ pub(crate) fn expand(parsed: &ActorImpl<'_>, args: &Args) -> TokenStream {
                     })
                     .await
                 }
-            }
+            });
         } else {
-            quote_spanned! {span=>
-                #index => #krate::__private::deliver::<#message>(message, reply, |message| <#self_ty>::#name(#call_args)),
-            }
+            sync_arms.push(quote_spanned! {span=>
+                #index => {
+                    #krate::__private::deliver::<#message>(message, reply, |message| <#self_ty>::#name(#call_args));
+                    ::core::option::Option::None
+                }
+            });
         }
-    });
+    }
 
     let handler_impls = parsed.handlers.iter().enumerate().map(|(index, handler)| {
         let index = index as u32;
@@ -85,6 +94,20 @@ pub(crate) fn expand(parsed: &ActorImpl<'_>, args: &Args) -> TokenStream {
             #(#hooks)*
 
             #[allow(unused_variables, clippy::let_unit_value)]
+            fn __dispatch_sync(
+                &mut self,
+                message: #krate::__private::ErasedEnvelope,
+                index: u32,
+                reply: &mut #krate::__private::ReplyTo,
+                ctx: &mut #krate::__private::Context<Self>,
+            ) -> ::core::option::Option<#krate::__private::ErasedEnvelope> {
+                match index {
+                    #(#sync_arms)*
+                    _ => #krate::__private::wrong_handler(&message),
+                }
+            }
+
+            #[allow(unused_variables, clippy::let_unit_value)]
             fn __dispatch<'__airssys>(
                 &'__airssys mut self,
                 message: #krate::__private::ErasedEnvelope,
@@ -94,7 +117,7 @@ pub(crate) fn expand(parsed: &ActorImpl<'_>, args: &Args) -> TokenStream {
             ) -> impl ::core::future::Future<Output = ()> + ::core::marker::Send + '__airssys {
                 async move {
                     match index {
-                        #(#arms)*
+                        #(#async_arms)*
                         _ => #krate::__private::wrong_handler(&message),
                     }
                 }

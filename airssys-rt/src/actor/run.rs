@@ -13,6 +13,7 @@ use tokio::sync::mpsc::error::TryRecvError;
 use crate::actor::error::{ActorPanic, StopReason};
 use crate::actor::mailbox::{ActorCell, MailboxReceiver, ReplyTo, Signal, Slot, WAKE};
 use crate::actor::{Actor, AfterPanic, Context};
+use crate::envelope::ErasedEnvelope;
 
 /// Messages handled in a row before the task yields to the scheduler, for fairness.
 const BATCH: u32 = 64;
@@ -143,7 +144,17 @@ async fn message_loop<A: Actor>(
         if slot.index == WAKE {
             continue;
         }
-        if let Some(panic) = handle(actor, slot, ctx).await {
+        let message_type = slot.message.message_type();
+        let mut reply = ReplyTo::default();
+        let outcome = match handle(actor, slot, ctx, &mut reply) {
+            Handled::Done => Ok(()),
+            Handled::Async(message, index) => {
+                handle_async(actor, message, index, ctx, &mut reply).await
+            }
+            Handled::Panicked(payload) => Err(ActorPanic::new(&*payload, during(message_type))),
+        };
+        if let Err(panic) = outcome {
+            reply.fail(&panic);
             let resume = guarded(async { actor.on_panic(ctx, &panic) }, || {
                 "on_panic".to_owned()
             })
@@ -166,19 +177,49 @@ async fn message_loop<A: Actor>(
 }
 
 /// Handles one message; a panic is caught, reported to an asker, and returned.
-async fn handle<A: Actor>(actor: &mut A, slot: Slot, ctx: &mut Context<A>) -> Option<ActorPanic> {
+///
+/// A synchronous handler runs in place inside `catch_unwind`, with no future at all: building the
+/// future of an `async` handler (several hundred bytes, moved into this task's state) costs more than
+/// a small handler itself, so only `async` handlers pay for it.
+fn handle<A: Actor>(
+    actor: &mut A,
+    slot: Slot,
+    ctx: &mut Context<A>,
+    reply: &mut ReplyTo,
+) -> Handled {
     let Slot { message, index } = slot;
-    let mut reply = ReplyTo::default();
-    let message_type = message.message_type();
-    let outcome = guarded(actor.__dispatch(message, index, &mut reply, ctx), || {
-        format!("handling `{message_type}`")
-    })
-    .await;
-    match outcome {
-        Ok(()) => None,
-        Err(panic) => {
-            reply.fail(&panic);
-            Some(panic)
-        }
+    let handled = catch_unwind(AssertUnwindSafe(|| {
+        actor.__dispatch_sync(message, index, reply, ctx)
+    }));
+    match handled {
+        Ok(None) => Handled::Done,
+        Ok(Some(message)) => Handled::Async(message, index),
+        Err(payload) => Handled::Panicked(payload),
     }
+}
+
+/// What [`handle`] did with a message.
+enum Handled {
+    Done,
+    /// Its handler is `async`: run it with [`handle_async`].
+    Async(ErasedEnvelope, u32),
+    Panicked(Box<dyn Any + Send>),
+}
+
+async fn handle_async<A: Actor>(
+    actor: &mut A,
+    message: ErasedEnvelope,
+    index: u32,
+    ctx: &mut Context<A>,
+    reply: &mut ReplyTo,
+) -> Result<(), ActorPanic> {
+    let message_type = message.message_type();
+    guarded(actor.__dispatch(message, index, reply, ctx), || {
+        during(message_type)
+    })
+    .await
+}
+
+fn during(message_type: &str) -> String {
+    format!("handling `{message_type}`")
 }
