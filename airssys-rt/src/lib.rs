@@ -3,6 +3,7 @@
 
 pub mod actor;
 pub mod address;
+pub mod broker;
 pub mod envelope;
 pub mod message;
 mod system;

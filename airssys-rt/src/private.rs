@@ -139,6 +139,15 @@ pub async fn deliver_async<M: Message, F: Future<Output = M::Result>>(
     }
 }
 
+/// A queued message for `M`'s handler, as a dead letter: an asked one gives up its reply channel and
+/// becomes its `M`. Returns whether it was an ask.
+pub fn unwrap_ask<M: Message>(message: ErasedEnvelope) -> (ErasedEnvelope, bool) {
+    match message.downcast::<Ask<M>>() {
+        Ok(ask) => (ErasedEnvelope::new(ask.message), true),
+        Err(message) => (message, false),
+    }
+}
+
 /// A slot whose handler index does not match its message: a bug in airssys-rt, reported as a panic in
 /// the actor (caught, and given to an asker) rather than undefined behaviour.
 #[cold]

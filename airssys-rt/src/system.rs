@@ -6,12 +6,18 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use dashmap::DashMap;
 use tokio::runtime::Handle;
 
+use crate::actor::actor_ref::Strong;
 use crate::actor::mailbox::{self, ActorCell, MailboxHandle, MailboxKind, Signal};
 use crate::actor::{Actor, ActorRef, Context, run};
 use crate::address::ActorAddress;
+use crate::broker::dead_letter::{DeadLetter, DeadLetterSink};
+use crate::broker::resolver::{Names, RegisterError};
+use crate::broker::routing::{Route, RoutingTable};
+use crate::broker::stats::Stats;
+use crate::broker::topic::Topics;
+use crate::broker::{AddressResolver, MessageBroker};
 
 /// Spawns actors and shuts them down.
 ///
@@ -44,7 +50,64 @@ struct SystemInner {
     runtime: Handle,
     default_mailbox: MailboxKind,
     next_id: AtomicU64,
-    actors: DashMap<u64, Arc<MailboxHandle>>,
+    /// Every live actor, by routing key: the system's registry and the broker's routing table.
+    routes: RoutingTable,
+    names: Names,
+    dead_letters: DeadLetterSink,
+    topics: Topics,
+    stats: Stats,
+}
+
+/// What an actor's task needs of its system when it stops: to leave the routing table and report its
+/// dead letters. Holds the system weakly: actors do not keep their system alive.
+pub(crate) struct Exit {
+    system: std::sync::Weak<SystemInner>,
+    address: ActorAddress,
+}
+
+impl Exit {
+    /// Removes the actor's route and frees its names.
+    pub(crate) fn deregister(&self) {
+        if let Some(system) = self.system.upgrade() {
+            system.routes.remove(&self.address.routing_key());
+            system.names.release(self.address);
+        }
+    }
+
+    /// Whether anyone would receive dead letters (they are counted either way).
+    pub(crate) fn wants_dead_letters(&self) -> bool {
+        self.system
+            .upgrade()
+            .is_some_and(|system| system.dead_letters.has_subscribers())
+    }
+
+    pub(crate) fn dead_letter(&self, letter: DeadLetter) {
+        if let Some(system) = self.system.upgrade() {
+            system.report_dead_letter(letter);
+        }
+    }
+
+    pub(crate) fn count_dead_letter(&self) {
+        if let Some(system) = self.system.upgrade() {
+            system.stats.dead_letters.incr();
+        }
+    }
+}
+
+/// A system held weakly, by what the system itself holds (its topics).
+pub(crate) struct WeakSystem(std::sync::Weak<SystemInner>);
+
+impl WeakSystem {
+    pub(crate) fn upgrade(&self) -> Option<ActorSystem> {
+        self.0.upgrade().map(|inner| ActorSystem { inner })
+    }
+}
+
+impl SystemInner {
+    fn report_dead_letter(&self, letter: DeadLetter) {
+        self.stats.dead_letters.incr();
+        self.dead_letters.report(letter);
+    }
 }
 
 /// Options for one spawn; see [`ActorSystem::spawn_with`].
@@ -96,7 +159,11 @@ impl ActorSystemBuilder {
                 runtime,
                 default_mailbox: self.default_mailbox,
                 next_id: AtomicU64::new(1),
-                actors: DashMap::new(),
+                routes: RoutingTable::default(),
+                names: Names::default(),
+                dead_letters: DeadLetterSink::default(),
+                topics: Topics::default(),
+                stats: Stats::default(),
             }),
         }
     }
@@ -153,18 +220,22 @@ impl ActorSystem {
         });
         // The first reference exists before the task starts, so it never sees zero references.
         let actor_ref = ActorRef::new(handle.clone());
-        self.inner.actors.insert(id, handle.clone());
+        self.inner.routes.insert(
+            address.routing_key(),
+            Route {
+                handle: handle.clone(),
+                handled: A::__HANDLED,
+            },
+        );
         let ctx = Context::new(handle, self.clone());
-        let system = Arc::downgrade(&self.inner);
-        let deregister = Box::new(move || {
-            if let Some(system) = system.upgrade() {
-                system.actors.remove(&id);
-            }
-        });
-        let task =
-            self.inner
-                .runtime
-                .spawn(run::run(actor, receiver, ctx, cell.clone(), deregister));
+        let exit = Exit {
+            system: Arc::downgrade(&self.inner),
+            address,
+        };
+        let task = self
+            .inner
+            .runtime
+            .spawn(run::run(actor, receiver, ctx, cell.clone(), exit));
         let _ = cell.abort.set(task.abort_handle());
         if cell.pending_signal() == Signal::Kill {
             task.abort();
@@ -174,7 +245,18 @@ impl ActorSystem {
 
     /// How many actors are running.
     pub fn actor_count(&self) -> usize {
-        self.inner.actors.len()
+        self.inner.routes.len()
+    }
+
+    /// The broker: routes messages by address, routing key or name, without the actor's type; topics;
+    /// dead letters; statistics.
+    pub fn broker(&self) -> MessageBroker {
+        MessageBroker::new(self.clone())
+    }
+
+    /// Names for actors.
+    pub fn resolver(&self) -> AddressResolver {
+        AddressResolver::new(self.clone())
     }
 
     /// Stops every actor: drains them, waits up to `timeout`, then kills those still running. See
@@ -189,9 +271,9 @@ impl ActorSystem {
         loop {
             let actors: Vec<Arc<MailboxHandle>> = self
                 .inner
-                .actors
+                .routes
                 .iter()
-                .map(|entry| entry.value().clone())
+                .map(|entry| entry.value().handle.clone())
                 .collect();
             if actors.is_empty() {
                 return report;
@@ -214,8 +296,55 @@ impl ActorSystem {
         }
     }
 
+    pub(crate) fn downgrade(&self) -> WeakSystem {
+        WeakSystem(Arc::downgrade(&self.inner))
+    }
+
     pub(crate) fn runtime(&self) -> &Handle {
         &self.inner.runtime
+    }
+
+    pub(crate) fn routes(&self) -> &RoutingTable {
+        &self.inner.routes
+    }
+
+    pub(crate) fn names(&self) -> &Names {
+        &self.inner.names
+    }
+
+    pub(crate) fn stats(&self) -> &Stats {
+        &self.inner.stats
+    }
+
+    pub(crate) fn topics(&self) -> &Topics {
+        &self.inner.topics
+    }
+
+    pub(crate) fn dead_letter_sink(&self) -> &DeadLetterSink {
+        &self.inner.dead_letters
+    }
+
+    pub(crate) fn report_dead_letter(&self, letter: DeadLetter) {
+        self.inner.report_dead_letter(letter);
+    }
+
+    /// Registers `name` for the live actor at `address`. The route's read lock is held while the name
+    /// is inserted, so the actor's deregistration (which removes the route first, then frees its names)
+    /// either sees the name or happens before and refuses it: no name outlives its actor.
+    pub(crate) fn register_name(
+        &self,
+        name: Arc<str>,
+        address: ActorAddress,
+    ) -> Result<(), RegisterError> {
+        let route = self
+            .inner
+            .routes
+            .get(&address.routing_key())
+            .filter(|route| route.handle.cell.address == address && !route.handle.cell.is_stopped())
+            .ok_or(RegisterError::NoSuchActor(address))?;
+        self.inner
+            .names
+            .register(name, address, || Strong::new(route.handle.clone()))
     }
 }
 
@@ -228,7 +357,7 @@ impl Default for ActorSystem {
 impl fmt::Debug for ActorSystem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ActorSystem")
-            .field("actors", &self.inner.actors.len())
+            .field("actors", &self.inner.routes.len())
             .field("default_mailbox", &self.inner.default_mailbox)
             .finish()
     }

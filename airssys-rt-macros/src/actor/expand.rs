@@ -66,6 +66,15 @@ pub(crate) fn expand(parsed: &ActorImpl<'_>, args: &Args) -> TokenStream {
         }
     }
 
+    let unwrap_arms = parsed.handlers.iter().enumerate().map(|(index, handler)| {
+        let index = index as u32;
+        let message = handler.message;
+        let krate = respan(&krate, message.span());
+        quote_spanned! {message.span()=>
+            #index => #krate::__private::unwrap_ask::<#message>(message),
+        }
+    });
+
     let handler_impls = parsed.handlers.iter().enumerate().map(|(index, handler)| {
         let index = index as u32;
         let message = handler.message;
@@ -104,6 +113,16 @@ pub(crate) fn expand(parsed: &ActorImpl<'_>, args: &Args) -> TokenStream {
                 match index {
                     #(#sync_arms)*
                     _ => #krate::__private::wrong_handler(&message),
+                }
+            }
+
+            fn __unwrap_ask(
+                message: #krate::__private::ErasedEnvelope,
+                index: u32,
+            ) -> (#krate::__private::ErasedEnvelope, bool) {
+                match index {
+                    #(#unwrap_arms)*
+                    _ => (message, false),
                 }
             }
 

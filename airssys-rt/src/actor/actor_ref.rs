@@ -15,11 +15,12 @@ use crate::envelope::ErasedEnvelope;
 use crate::message::Message;
 
 /// A counted strong reference: while one exists, the actor does not stop for lack of references.
+/// A counted reference: while one exists, the actor does not stop for lack of references.
 #[derive(Debug)]
-struct Strong(Arc<MailboxHandle>);
+pub(crate) struct Strong(Arc<MailboxHandle>);
 
 impl Strong {
-    fn new(handle: Arc<MailboxHandle>) -> Self {
+    pub(crate) fn new(handle: Arc<MailboxHandle>) -> Self {
         handle.cell.add_ref();
         Strong(handle)
     }
@@ -338,6 +339,11 @@ impl<M: Message> Recipient<M> {
     /// Waits until the actor has stopped, and says why.
     pub async fn wait_for_stop(&self) -> StopReason {
         self.strong.0.cell.wait_for_stop().await
+    }
+
+    /// Whether its mailbox is closed (the actor stopped or is stopping): sooner than `!is_alive()`.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.strong.0.sender.is_closed()
     }
 }
 

@@ -8,6 +8,8 @@ use std::time::Duration;
 use crate::actor::mailbox::MailboxHandle;
 use crate::actor::{Actor, ActorRef, Handler, WeakActorRef};
 use crate::address::ActorAddress;
+use crate::broker::dead_letter::{DeadLetter, DeadLetterReason};
+use crate::envelope::ErasedEnvelope;
 use crate::message::Message;
 use crate::system::ActorSystem;
 
@@ -71,9 +73,19 @@ impl<A: Actor> Context<A> {
         M: Message,
     {
         let target = self.actor_ref();
+        let system = self.system.downgrade();
         let task = self.system.runtime().spawn(async move {
             tokio::time::sleep(delay).await;
-            let _ = target.send(message).await;
+            if let Err(refused) = target.send(message).await
+                && let Some(system) = system.upgrade()
+            {
+                system.report_dead_letter(DeadLetter::new(
+                    target.address(),
+                    ErasedEnvelope::new(refused.into_message()),
+                    false,
+                    DeadLetterReason::Closed,
+                ));
+            }
         });
         DelayedMessage {
             task: task.abort_handle(),

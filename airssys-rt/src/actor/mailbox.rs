@@ -144,6 +144,14 @@ impl MailboxSender {
         }
     }
 
+    /// Whether the actor's mailbox is closed: it stopped, or is stopping.
+    pub(crate) fn is_closed(&self) -> bool {
+        match self {
+            MailboxSender::Unbounded(tx) => tx.is_closed(),
+            MailboxSender::Bounded(tx) => tx.is_closed(),
+        }
+    }
+
     /// A bounded mailbox's sender, for waiting for room without giving up the message.
     pub(crate) fn bounded(&self) -> Option<&mpsc::Sender<Slot>> {
         match self {

@@ -1,6 +1,7 @@
 //! The actor's task: start, the message loop, stop.
 
 use core::future::Future;
+use core::marker::PhantomData;
 use core::pin::Pin;
 use core::task::{Context as TaskContext, Poll};
 use std::any::Any;
@@ -13,7 +14,9 @@ use tokio::sync::mpsc::error::TryRecvError;
 use crate::actor::error::{ActorPanic, StopReason};
 use crate::actor::mailbox::{ActorCell, MailboxReceiver, ReplyTo, Signal, Slot, WAKE};
 use crate::actor::{Actor, AfterPanic, Context};
+use crate::broker::dead_letter::{DeadLetter, DeadLetterReason};
 use crate::envelope::ErasedEnvelope;
+use crate::system::Exit;
 
 /// Messages handled in a row before the task yields to the scheduler, for fairness.
 const BATCH: u32 = 64;
@@ -48,18 +51,35 @@ async fn guarded<F: Future>(
         .map_err(|payload| ActorPanic::new(&*payload, during()))
 }
 
-/// Publishes the stop reason and deregisters the actor however its task ends, including when it is
-/// aborted (killed): then the future is dropped and so is this guard, with `Killed`.
-struct StopGuard {
+/// Ends an actor however its task ends, including when it is aborted (killed): then the future is
+/// dropped and so is this guard, with `Killed`. It closes the mailbox, leaves the routing table, reports
+/// every message still queued as a dead letter (an ask among them fails with `AskError::Stopped` as its
+/// reply channel drops), and publishes the stop reason, in that order.
+struct StopGuard<A: Actor> {
     cell: Arc<ActorCell>,
-    on_stop: Option<Box<dyn FnOnce() + Send>>,
+    mailbox: MailboxReceiver,
+    exit: Exit,
     reason: StopReason,
+    _actor: PhantomData<fn() -> A>,
 }
 
-impl Drop for StopGuard {
+impl<A: Actor> Drop for StopGuard<A> {
     fn drop(&mut self) {
-        if let Some(deregister) = self.on_stop.take() {
-            deregister();
+        self.mailbox.close();
+        self.exit.deregister();
+        let report = self.exit.wants_dead_letters();
+        while let Ok(slot) = self.mailbox.try_recv() {
+            if slot.index == WAKE {
+                continue;
+            }
+            if report {
+                let (payload, was_ask) = A::__unwrap_ask(slot.message, slot.index);
+                let reason = DeadLetterReason::Stopped(self.reason.clone());
+                self.exit
+                    .dead_letter(DeadLetter::new(self.cell.address, payload, was_ask, reason));
+            } else {
+                self.exit.count_dead_letter();
+            }
         }
         self.cell.stopped.send_replace(Some(self.reason.clone()));
     }
@@ -67,36 +87,35 @@ impl Drop for StopGuard {
 
 pub(crate) async fn run<A: Actor>(
     mut actor: A,
-    mut mailbox: MailboxReceiver,
+    mailbox: MailboxReceiver,
     mut ctx: Context<A>,
     cell: Arc<ActorCell>,
-    deregister: Box<dyn FnOnce() + Send>,
+    exit: Exit,
 ) {
-    let mut guard = StopGuard {
+    let mut guard = StopGuard::<A> {
         cell: cell.clone(),
-        on_stop: Some(deregister),
+        mailbox,
+        exit,
         reason: StopReason::Killed,
+        _actor: PhantomData,
     };
     if cell.pending_signal() == Signal::Kill {
         return;
     }
     if let Err(panic) = guarded(actor.on_start(&mut ctx), || "on_start".to_owned()).await {
         // A failed start is not a stop: `on_stop` runs only for actors that started.
-        mailbox.close();
         guard.reason = StopReason::Panicked(panic);
         return;
     }
-    let reason = message_loop(&mut actor, &mut mailbox, &mut ctx, &cell).await;
+    let reason = message_loop(&mut actor, &mut guard.mailbox, &mut ctx, &cell).await;
     // Refuse new messages at once: senders get theirs back instead of queueing them for nobody.
-    mailbox.close();
+    guard.mailbox.close();
     let reason = match guarded(actor.on_stop(&mut ctx, &reason), || "on_stop".to_owned()).await {
         Ok(()) => reason,
         Err(panic) if reason.is_normal() => StopReason::Panicked(panic),
         Err(_) => reason,
     };
-    // Messages still queued are dropped with the receiver: each ask among them fails with
-    // `AskError::Stopped` when its reply channel closes.
-    drop(mailbox);
+    // Messages still queued become dead letters when the guard drops.
     guard.reason = reason;
 }
 

@@ -1,0 +1,117 @@
+//! The routing table: routing key to the actor's mailbox and its table of handled message types.
+
+use core::hash::{BuildHasherDefault, Hasher};
+use std::any::TypeId;
+use std::sync::Arc;
+
+use dashmap::DashMap;
+
+use crate::actor::HandledMessage;
+use crate::actor::mailbox::MailboxHandle;
+
+/// One live actor's routing data: 24 bytes (asserted).
+#[derive(Debug, Clone)]
+pub(crate) struct Route {
+    /// The mailbox and the actor's shared cell. Not a counted reference: a route does not keep its
+    /// actor alive.
+    pub(crate) handle: Arc<MailboxHandle>,
+    /// What `#[actor]` generated: the handled message types, in handler-index order.
+    pub(crate) handled: &'static [HandledMessage],
+}
+
+static_assertions::assert_eq_size!(Route, [u8; 24]);
+
+impl Route {
+    /// The index of the actor's handler for `M`, if it has one.
+    ///
+    /// A scan of the actor's handled types: their number is fixed at compile time for each actor type
+    /// (a handful), so the check costs a few compares of 16-byte `TypeId`s, whatever the number of
+    /// actors or message types in the system.
+    #[inline]
+    pub(crate) fn handler_index<M: 'static>(&self) -> Option<u32> {
+        let wanted = TypeId::of::<M>();
+        self.handled
+            .iter()
+            .position(|handled| handled.type_id == wanted)
+            .map(|index| index as u32)
+    }
+}
+
+/// A hasher for keys that are already well mixed: routing keys, which [`ActorAddress`]
+/// (crate::ActorAddress) computes once with SplitMix64. Hashing them again would only cost time.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `u64` keys are hashed with this hasher; fold anything else rather than panic.
+        for &byte in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(byte)).wrapping_mul(FX_SEED);
+        }
+    }
+
+    fn write_u64(&mut self, key: u64) {
+        self.0 = key;
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// The routing table: lock-free reads from routing key to [`Route`].
+pub(crate) type RoutingTable = DashMap<u64, Route, BuildHasherDefault<KeyHasher>>;
+
+const FX_SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+/// The Fx hash (rustc's): a multiply and a rotate per 8 bytes. Fast for the short strings that names
+/// are; not resistant to chosen collisions, which names registered by the program itself do not need.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct FxHasher(u64);
+
+impl FxHasher {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(FX_SEED);
+    }
+}
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0; 8];
+            word.copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut word = [0; 8];
+            word[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(word));
+        }
+    }
+
+    #[inline]
+    fn write_u8(&mut self, byte: u8) {
+        self.add(u64::from(byte));
+    }
+
+    #[inline]
+    fn write_u64(&mut self, word: u64) {
+        self.add(word);
+    }
+
+    #[inline]
+    fn write_usize(&mut self, word: usize) {
+        self.add(word as u64);
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+pub(crate) type FxBuild = BuildHasherDefault<FxHasher>;
