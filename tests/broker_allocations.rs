@@ -64,7 +64,10 @@ fn routing_an_inline_message_allocates_nothing() {
         let system = ActorSystem::new();
         let counter = system.spawn(Counter::default());
         let broker = system.broker();
-        broker.resolver().register("counter", counter.address()).unwrap();
+        broker
+            .resolver()
+            .register("counter", counter.address())
+            .unwrap();
         let round = || async {
             // 64 messages a round: the mailbox's queue then reuses its blocks (tokio recycles a few).
             for i in 0..32 {
