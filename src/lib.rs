@@ -135,3 +135,15 @@ impl Drop for DropToken {
         self.0.fetch_add(1, Ordering::SeqCst);
     }
 }
+
+/// Polls `future` once: `Some(output)` if it is ready now, `None` if it would wait. An ask enqueues its
+/// message on its first poll, so tests use this to queue an ask without waiting for its reply.
+pub async fn poll_once<F: Future + Unpin>(future: &mut F) -> Option<F::Output> {
+    std::future::poll_fn(|cx| {
+        core::task::Poll::Ready(match core::pin::Pin::new(&mut *future).poll(cx) {
+            core::task::Poll::Ready(output) => Some(output),
+            core::task::Poll::Pending => None,
+        })
+    })
+    .await
+}

@@ -1,27 +1,14 @@
 //! Actors end to end: ordering, concurrency, backpressure, ask, references, panics, and every way an
 //! actor stops. Deterministic: tests wait on events (or paused tokio time), never on sleeps.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::task::Poll;
 use std::time::Duration;
 
 use airssys_rt::prelude::*;
 use airssys_rt::{MailboxKind, SpawnOptions};
+use airssys_rt_suite::poll_once;
 use tokio::sync::{Notify, Semaphore};
-
-/// Polls `future` once: `Some(output)` if it is ready now, `None` if it would wait.
-async fn poll_once<F: Future + Unpin>(future: &mut F) -> Option<F::Output> {
-    std::future::poll_fn(|cx| {
-        Poll::Ready(match Pin::new(&mut *future).poll(cx) {
-            Poll::Ready(output) => Some(output),
-            Poll::Pending => None,
-        })
-    })
-    .await
-}
 
 /// A handler blocks on a gate: the test learns it has entered, and decides when it may go on.
 #[derive(Clone)]

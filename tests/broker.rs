@@ -2,11 +2,9 @@
 //! their cache; dead letters with their payload; topics; the message pool; concurrency. Deterministic:
 //! every wait is on an event (a reply, a stop, a dead letter), never on a sleep.
 
-use std::future::{Future, IntoFuture};
-use std::pin::Pin;
+use std::future::IntoFuture;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::task::Poll;
 
 use airssys_rt::broker::{
     BrokerAskError, DeadLetterReason, MessagePool, Pooled, RegisterError, RouteFailure, Target,
@@ -14,6 +12,7 @@ use airssys_rt::broker::{
 use airssys_rt::envelope::MessageEnvelope;
 use airssys_rt::prelude::*;
 use airssys_rt::{MailboxKind, SpawnOptions};
+use airssys_rt_suite::poll_once;
 use tokio::sync::Semaphore;
 
 #[derive(Message, Debug, PartialEq)]
@@ -92,17 +91,6 @@ async fn hold(actor: &ActorRef<Ledger>) -> Arc<Semaphore> {
         .unwrap();
     entered.acquire().await.unwrap().forget();
     gate
-}
-
-/// Polls `future` once: an ask enqueues its message on its first poll.
-async fn poll_once<F: Future + Unpin>(future: &mut F) -> Option<F::Output> {
-    std::future::poll_fn(|cx| {
-        Poll::Ready(match Pin::new(&mut *future).poll(cx) {
-            Poll::Ready(output) => Some(output),
-            Poll::Pending => None,
-        })
-    })
-    .await
 }
 
 // ---------------------------------------------------------------------------------------------
