@@ -104,18 +104,8 @@ pub fn deliver<M: Message>(
     reply: &mut ReplyTo,
     handler: impl FnOnce(M) -> M::Result,
 ) {
-    let result = if message.is::<M>() {
-        message.downcast_with(handler)
-    } else {
-        message.downcast_with(|ask: Ask<M>| {
-            reply.0 = Some(ask.reply);
-            handler(ask.message)
-        })
-    };
-    match result {
-        Ok(result) => reply.send(result),
-        Err(message) => wrong_handler(&message),
-    }
+    let result = open(message, reply, handler);
+    reply.send(result);
 }
 
 /// As [`deliver`], for an `async` handler.
@@ -125,7 +115,18 @@ pub async fn deliver_async<M: Message, F: Future<Output = M::Result>>(
     reply: &mut ReplyTo,
     handler: impl FnOnce(M) -> F,
 ) {
-    let future = if message.is::<M>() {
+    let future = open(message, reply, handler);
+    reply.send(future.await);
+}
+
+/// Hands the `M` in `message` to `handler`, moving an asker's reply channel to `reply` first.
+#[inline]
+fn open<M: Message, R>(
+    message: ErasedEnvelope,
+    reply: &mut ReplyTo,
+    handler: impl FnOnce(M) -> R,
+) -> R {
+    let opened = if message.is::<M>() {
         message.downcast_with(handler)
     } else {
         message.downcast_with(|ask: Ask<M>| {
@@ -133,8 +134,8 @@ pub async fn deliver_async<M: Message, F: Future<Output = M::Result>>(
             handler(ask.message)
         })
     };
-    match future {
-        Ok(future) => reply.send(future.await),
+    match opened {
+        Ok(output) => output,
         Err(message) => wrong_handler(&message),
     }
 }
