@@ -6,6 +6,8 @@ pub mod address;
 pub mod broker;
 pub mod envelope;
 pub mod message;
+mod sink;
+pub mod supervisor;
 mod system;
 
 #[doc(hidden)]
@@ -13,8 +15,8 @@ mod system;
 pub mod __private;
 
 pub use actor::{
-    Actor, ActorPanic, ActorRef, AfterPanic, AskError, Context, Handler, MailboxKind, Recipient,
-    SendError, StopReason, WeakActorRef,
+    Actor, ActorPanic, ActorRef, AfterPanic, AskError, Context, Down, Exited, Handler, MailboxKind,
+    MonitorRef, Recipient, SendError, StopReason, WeakActorRef,
 };
 pub use address::ActorAddress;
 pub use message::{Message, Storage};
@@ -92,8 +94,8 @@ pub use airssys_rt_macros::actor;
 /// The names almost every user of the crate needs.
 pub mod prelude {
     pub use crate::actor::{
-        Actor, ActorPanic, ActorRef, AfterPanic, AskError, Context, Recipient, SendError,
-        StopReason, WeakActorRef,
+        Actor, ActorPanic, ActorRef, AfterPanic, AskError, Context, Down, Exited, Recipient,
+        SendError, StopReason, WeakActorRef,
     };
     pub use crate::address::ActorAddress;
     pub use crate::message::Storage;

@@ -10,7 +10,8 @@ use tokio::runtime::Handle;
 
 use crate::actor::actor_ref::Strong;
 use crate::actor::mailbox::{self, ActorCell, MailboxHandle, MailboxKind, Signal};
-use crate::actor::{Actor, ActorRef, Context, run};
+use crate::actor::run::{self, Dormant};
+use crate::actor::{Actor, ActorRef, Context};
 use crate::address::ActorAddress;
 use crate::broker::dead_letter::{DeadLetter, DeadLetterSink};
 use crate::broker::resolver::{Names, RegisterError};
@@ -18,6 +19,7 @@ use crate::broker::routing::{Route, RoutingTable};
 use crate::broker::stats::Stats;
 use crate::broker::topic::Topics;
 use crate::broker::{AddressResolver, MessageBroker};
+use crate::supervisor::{Supervision, SupervisionEvents, SupervisionStats};
 
 /// Spawns actors and shuts them down.
 ///
@@ -56,6 +58,7 @@ struct SystemInner {
     dead_letters: DeadLetterSink,
     topics: Topics,
     stats: Stats,
+    supervision: Supervision,
 }
 
 /// What an actor's task needs of its system when it stops: to leave the routing table and report its
@@ -95,6 +98,7 @@ impl Exit {
 }
 
 /// A system held weakly, by what the system itself holds (its topics).
+#[derive(Clone)]
 pub(crate) struct WeakSystem(std::sync::Weak<SystemInner>);
 
 impl WeakSystem {
@@ -106,7 +110,7 @@ impl WeakSystem {
 impl SystemInner {
     fn report_dead_letter(&self, letter: DeadLetter) {
         self.stats.dead_letters.incr();
-        self.dead_letters.report(letter);
+        self.dead_letters.report(Arc::new(letter));
     }
 }
 
@@ -164,6 +168,7 @@ impl ActorSystemBuilder {
                 dead_letters: DeadLetterSink::default(),
                 topics: Topics::default(),
                 stats: Stats::default(),
+                supervision: Supervision::default(),
             }),
         }
     }
@@ -209,17 +214,32 @@ impl ActorSystem {
     ///
     /// If the options ask for a bounded mailbox of capacity 0.
     pub fn spawn_with<A: Actor>(&self, actor: A, options: SpawnOptions) -> ActorRef<A> {
+        let (handle, dormant) = self.create::<A>(options.mailbox);
+        // The first reference exists before the task starts, so it never sees zero references.
+        let actor_ref = ActorRef::new(handle.clone());
+        let ctx = Context::new(handle, self.clone());
+        let cell = dormant.cell.clone();
+        let task = self
+            .inner
+            .runtime
+            .spawn(run::run(actor, dormant, ctx, None, false));
+        cell.set_task(task.abort_handle());
+        actor_ref
+    }
+
+    /// A new actor's mailbox, cell and route, with no incarnation running yet.
+    pub(crate) fn create<A: Actor>(
+        &self,
+        mailbox: Option<MailboxKind>,
+    ) -> (Arc<MailboxHandle>, Dormant) {
         let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
         let address = ActorAddress::from_id(NonZeroU64::new(id).expect("actor ids start at 1"));
-        let (sender, receiver) =
-            mailbox::mailbox(options.mailbox.unwrap_or(self.inner.default_mailbox));
+        let (sender, receiver) = mailbox::mailbox(mailbox.unwrap_or(self.inner.default_mailbox));
         let cell = Arc::new(ActorCell::new(address));
         let handle = Arc::new(MailboxHandle {
             sender,
             cell: cell.clone(),
         });
-        // The first reference exists before the task starts, so it never sees zero references.
-        let actor_ref = ActorRef::new(handle.clone());
         self.inner.routes.insert(
             address.routing_key(),
             Route {
@@ -227,20 +247,11 @@ impl ActorSystem {
                 handled: A::__HANDLED,
             },
         );
-        let ctx = Context::new(handle, self.clone());
         let exit = Exit {
             system: Arc::downgrade(&self.inner),
             address,
         };
-        let task = self
-            .inner
-            .runtime
-            .spawn(run::run(actor, receiver, ctx, cell.clone(), exit));
-        let _ = cell.abort.set(task.abort_handle());
-        if cell.pending_signal() == Signal::Kill {
-            task.abort();
-        }
-        actor_ref
+        (handle, Dormant::new::<A>(receiver, cell, exit))
     }
 
     /// How many actors are running.
@@ -278,7 +289,8 @@ impl ActorSystem {
             if actors.is_empty() {
                 return report;
             }
-            for actor in &actors {
+            // Supervised actors are stopped by their supervisors, in reverse start order.
+            for actor in actors.iter().filter(|actor| !actor.cell.is_supervised()) {
                 actor.signal(Signal::Drain);
             }
             for actor in &actors {
@@ -294,6 +306,21 @@ impl ActorSystem {
                 }
             }
         }
+    }
+
+    /// Every [`SupervisionEvent`](crate::supervisor::SupervisionEvent) from now on: each start, exit,
+    /// restart and escalation of a supervised actor.
+    pub fn supervision_events(&self) -> SupervisionEvents {
+        SupervisionEvents(self.inner.supervision.events.subscribe())
+    }
+
+    /// Totals of what the system's supervisors did.
+    pub fn supervision_stats(&self) -> SupervisionStats {
+        self.inner.supervision.snapshot()
+    }
+
+    pub(crate) fn supervision(&self) -> &Supervision {
+        &self.inner.supervision
     }
 
     pub(crate) fn downgrade(&self) -> WeakSystem {

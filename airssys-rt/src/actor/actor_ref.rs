@@ -14,7 +14,6 @@ use crate::address::ActorAddress;
 use crate::envelope::ErasedEnvelope;
 use crate::message::Message;
 
-/// A counted strong reference: while one exists, the actor does not stop for lack of references.
 /// A counted reference: while one exists, the actor does not stop for lack of references.
 #[derive(Debug)]
 pub(crate) struct Strong(Arc<MailboxHandle>);
@@ -23,6 +22,10 @@ impl Strong {
     pub(crate) fn new(handle: Arc<MailboxHandle>) -> Self {
         handle.cell.add_ref();
         Strong(handle)
+    }
+
+    pub(crate) fn handle(&self) -> &Arc<MailboxHandle> {
+        &self.0
     }
 
     fn tell<M: Message>(&self, index: u32, message: M) -> Result<(), SendError<M>> {
@@ -98,6 +101,10 @@ impl<A: Actor> ActorRef<A> {
     /// The actor's address.
     pub fn address(&self) -> ActorAddress {
         self.strong.0.cell.address
+    }
+
+    pub(crate) fn handle(&self) -> &Arc<MailboxHandle> {
+        &self.strong.0
     }
 
     /// Sends `message` without waiting: fire and forget.

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::actor::mailbox::MailboxHandle;
-use crate::actor::{Actor, ActorRef, Handler, WeakActorRef};
+use crate::actor::link::{self, Delivery, Down, Exited, MonitorRef};
+use crate::actor::{Actor, ActorRef, Handler, StopReason, WeakActorRef};
 use crate::address::ActorAddress;
 use crate::broker::dead_letter::{DeadLetter, DeadLetterReason};
 use crate::envelope::ErasedEnvelope;
@@ -18,7 +19,8 @@ use crate::system::ActorSystem;
 pub struct Context<A> {
     handle: Arc<MailboxHandle>,
     system: ActorSystem,
-    stop_requested: bool,
+    /// Set by [`Context::stop`] (or a supervisor giving up): the loop stops after the current message.
+    stop_requested: Option<StopReason>,
     _actor: PhantomData<fn() -> A>,
 }
 
@@ -27,7 +29,7 @@ impl<A: Actor> Context<A> {
         Context {
             handle,
             system,
-            stop_requested: false,
+            stop_requested: None,
             _actor: PhantomData,
         }
     }
@@ -55,11 +57,74 @@ impl<A: Actor> Context<A> {
 
     /// Stops the actor after the current handler returns, as [`ActorRef::stop`] does.
     pub fn stop(&mut self) {
-        self.stop_requested = true;
+        self.stop_with(StopReason::Stopped);
     }
 
-    pub(crate) fn stop_requested(&self) -> bool {
-        self.stop_requested
+    /// Stops the actor after the current handler returns, with `reason`.
+    pub(crate) fn stop_with(&mut self, reason: StopReason) {
+        self.stop_requested.get_or_insert(reason);
+    }
+
+    pub(crate) fn take_stop(&mut self) -> Option<StopReason> {
+        self.stop_requested.take()
+    }
+
+    /// Monitors `target`: when it stops for good, for any reason, this actor receives a [`Down`]
+    /// with the reason. If it has already stopped, the `Down` comes at once. Monitoring does not keep
+    /// either actor alive; a supervised target's restarts do not fire it (see [`link`](crate::actor::link)).
+    ///
+    /// The actor must handle `Down`: that is checked at compile time.
+    pub fn monitor<B: Actor>(&self, target: &ActorRef<B>) -> MonitorRef
+    where
+        A: Handler<Down>,
+    {
+        link::monitor(target.handle(), self.delivery(<A as Handler<Down>>::__INDEX))
+    }
+
+    /// Cancels a monitor: no `Down` comes from it (unless it was already queued).
+    pub fn demonitor(&self, monitor: MonitorRef) {
+        if let Some(route) = self.system.routes().get(&monitor.target.routing_key()) {
+            route.handle.cell.unwatch(monitor.id());
+        }
+    }
+
+    /// Links this actor and `target`, both ways: when either stops for good with an abnormal reason
+    /// (a panic, a kill, an escalation; see [`StopReason::is_normal`]), the other stops too, with
+    /// [`StopReason::Linked`], unless it [traps exits](Context::trap_exits). If `target` has already
+    /// stopped, that happens at once. A normal stop does not propagate.
+    pub fn link<B: Actor>(&self, target: &ActorRef<B>) {
+        link::link(
+            &self.handle,
+            target.handle(),
+            self.system.runtime(),
+            &self.system.downgrade(),
+        );
+    }
+
+    /// Receives the stops of linked actors as [`Exited`] messages, normal or not, instead of stopping
+    /// with them.
+    ///
+    /// The actor must handle `Exited`: that is checked at compile time.
+    pub fn trap_exits(&self)
+    where
+        A: Handler<Exited>,
+    {
+        self.handle
+            .cell
+            .trap_exits(<A as Handler<Exited>>::__INDEX);
+    }
+
+    fn delivery(&self, index: u32) -> Delivery {
+        Delivery {
+            to: Arc::downgrade(&self.handle),
+            index,
+            runtime: self.system.runtime().clone(),
+            system: self.system.downgrade(),
+        }
+    }
+
+    pub(crate) fn handle(&self) -> &Arc<MailboxHandle> {
+        &self.handle
     }
 
     /// Delivers `message` to the actor itself after `delay`, as a [`send`](ActorRef::send).

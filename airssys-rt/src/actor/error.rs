@@ -4,6 +4,7 @@ use core::fmt;
 use std::any::Any;
 use std::sync::Arc;
 
+use crate::address::ActorAddress;
 use crate::message::Message;
 
 /// A message that could not be delivered, returned to its sender.
@@ -184,6 +185,22 @@ pub enum StopReason {
     Killed,
     /// A handler or hook panicked (and `on_panic` did not resume).
     Panicked(ActorPanic),
+    /// A [linked](crate::Context::link) actor stopped abnormally, and this one does not trap exits.
+    Linked {
+        /// The linked actor that stopped.
+        peer: ActorAddress,
+        /// Why it stopped.
+        reason: Arc<StopReason>,
+    },
+    /// A [`Supervisor`](crate::supervisor::Supervisor) gave up: a child failed more often than its
+    /// restart intensity allows. It stopped its children, then itself, with this reason, which its own
+    /// supervisor sees as a failure.
+    Escalated {
+        /// The id of the child whose failure exceeded the intensity.
+        child: Arc<str>,
+        /// Why that child stopped.
+        reason: Arc<StopReason>,
+    },
 }
 
 impl StopReason {
@@ -204,6 +221,14 @@ impl fmt::Display for StopReason {
             StopReason::NoReferences => f.write_str("stopped: no references left"),
             StopReason::Killed => f.write_str("killed"),
             StopReason::Panicked(panic) => write!(f, "{panic}"),
+            StopReason::Linked { peer, reason } => {
+                write!(f, "linked actor {peer} stopped: {reason}")
+            }
+            StopReason::Escalated { child, reason } => write!(
+                f,
+                "supervisor gave up: child `{child}` failed more often than its restart intensity \
+                 allows (last: {reason})"
+            ),
         }
     }
 }

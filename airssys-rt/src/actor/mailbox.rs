@@ -1,8 +1,8 @@
 //! Mailboxes: the queue of an actor's messages, the slot each message occupies, and the state an
 //! actor's references share with its task.
 
-use std::sync::OnceLock;
-use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::AbortHandle;
@@ -198,16 +198,52 @@ pub(crate) enum Signal {
     Kill = 3,
 }
 
-/// What an actor's references, its task and the system share.
-#[derive(Debug)]
+/// What an actor's references, its task and the system share. It outlives the actor's incarnations:
+/// a supervised actor that restarts keeps its cell, so references to it stay valid.
 pub(crate) struct ActorCell {
     pub(crate) address: ActorAddress,
-    /// The strongest [`Signal`] requested so far.
+    /// The strongest [`Signal`] requested so far (of the current incarnation).
     signal: AtomicU8,
     /// Strong references ([`ActorRef`](crate::ActorRef), [`Recipient`](crate::Recipient)) alive.
     refs: AtomicUsize,
     pub(crate) stopped: watch::Sender<Option<StopReason>>,
-    pub(crate) abort: OnceLock<AbortHandle>,
+    /// Aborts the current incarnation's task.
+    abort: Mutex<Option<AbortHandle>>,
+    /// The reason a kill reports instead of `Killed`: set by a link before it kills the actor.
+    exit_reason: Mutex<Option<StopReason>>,
+    /// The handler index of [`Exited`](crate::Exited) if the actor traps exits, else [`NOT_TRAPPING`].
+    trap: AtomicU32,
+    /// Run once when the actor stops for good: monitors and links.
+    watchers: Mutex<Watchers>,
+    /// Whether a supervisor owns the actor (then the supervisor, not the system, stops it).
+    supervised: AtomicBool,
+}
+
+const NOT_TRAPPING: u32 = u32::MAX;
+
+/// What runs when an actor stops for good, with its reason.
+pub(crate) type Watcher = Box<dyn FnOnce(&StopReason) + Send>;
+
+#[derive(Default)]
+struct Watchers {
+    next_id: u64,
+    list: Vec<(u64, Watcher)>,
+    /// The stop reason, once the watchers have run: later ones run at once.
+    stopped: Option<StopReason>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Every critical section here leaves its data consistent, even if a watcher panics outside it.
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl core::fmt::Debug for ActorCell {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ActorCell")
+            .field("address", &self.address)
+            .field("signal", &self.pending_signal())
+            .finish_non_exhaustive()
+    }
 }
 
 impl ActorCell {
@@ -217,7 +253,11 @@ impl ActorCell {
             signal: AtomicU8::new(Signal::None as u8),
             refs: AtomicUsize::new(0),
             stopped: watch::Sender::new(None),
-            abort: OnceLock::new(),
+            abort: Mutex::new(None),
+            exit_reason: Mutex::new(None),
+            trap: AtomicU32::new(NOT_TRAPPING),
+            watchers: Mutex::new(Watchers::default()),
+            supervised: AtomicBool::new(false),
         }
     }
 
@@ -226,10 +266,25 @@ impl ActorCell {
     fn raise(&self, signal: Signal) {
         self.signal.fetch_max(signal as u8, Ordering::AcqRel);
         if signal == Signal::Kill
-            && let Some(abort) = self.abort.get()
+            && let Some(abort) = lock(&self.abort).as_ref()
         {
             abort.abort();
         }
+    }
+
+    /// Records the task of a new incarnation; aborts it at once if a kill is already pending.
+    pub(crate) fn set_task(&self, task: AbortHandle) {
+        let mut abort = lock(&self.abort);
+        if self.pending_signal() == Signal::Kill {
+            task.abort();
+        }
+        *abort = Some(task);
+    }
+
+    /// Clears what the last incarnation was asked, before a restart.
+    pub(crate) fn reset_for_restart(&self) {
+        self.signal.store(Signal::None as u8, Ordering::Release);
+        lock(&self.exit_reason).take();
     }
 
     pub(crate) fn pending_signal(&self) -> Signal {
@@ -239,6 +294,13 @@ impl ActorCell {
             2 => Signal::Stop,
             _ => Signal::Kill,
         }
+    }
+
+    /// The reason to report for a kill: the one a link set, or `Killed`.
+    pub(crate) fn kill_reason(&self) -> StopReason {
+        lock(&self.exit_reason)
+            .clone()
+            .unwrap_or(StopReason::Killed)
     }
 
     pub(crate) fn add_ref(&self) {
@@ -256,6 +318,66 @@ impl ActorCell {
 
     pub(crate) fn is_stopped(&self) -> bool {
         self.stopped.borrow().is_some()
+    }
+
+    pub(crate) fn set_supervised(&self, supervised: bool) {
+        self.supervised.store(supervised, Ordering::Release);
+    }
+
+    pub(crate) fn is_supervised(&self) -> bool {
+        self.supervised.load(Ordering::Acquire)
+    }
+
+    /// Makes the actor receive exits of linked actors as messages, at handler `index`.
+    pub(crate) fn trap_exits(&self, index: u32) {
+        self.trap.store(index, Ordering::Release);
+    }
+
+    /// The handler index of `Exited`, if the actor traps exits.
+    pub(crate) fn trapping(&self) -> Option<u32> {
+        let index = self.trap.load(Ordering::Acquire);
+        (index != NOT_TRAPPING).then_some(index)
+    }
+
+    /// Publishes that the actor stopped for good, then runs its watchers.
+    pub(crate) fn publish_stop(&self, reason: StopReason) {
+        self.stopped.send_replace(Some(reason.clone()));
+        let list = {
+            let mut watchers = lock(&self.watchers);
+            watchers.stopped = Some(reason.clone());
+            core::mem::take(&mut watchers.list)
+        };
+        for (_, watcher) in list {
+            watcher(&reason);
+        }
+    }
+
+    /// Registers the watcher `make` builds from its id; it runs when the actor stops for good, or now
+    /// if it already has. Returns the id, for [`unwatch`](ActorCell::unwatch).
+    pub(crate) fn watch_with_id(&self, make: impl FnOnce(u64) -> Watcher) -> u64 {
+        let mut watchers = lock(&self.watchers);
+        watchers.next_id += 1;
+        let id = watchers.next_id;
+        let watcher = make(id);
+        match watchers.stopped.clone() {
+            Some(reason) => {
+                drop(watchers);
+                watcher(&reason);
+            }
+            None => watchers.list.push((id, watcher)),
+        }
+        id
+    }
+
+    /// Removes a watcher that has not run yet.
+    pub(crate) fn unwatch(&self, id: u64) {
+        lock(&self.watchers).list.retain(|(watcher, _)| *watcher != id);
+    }
+
+    /// Makes the next kill report `reason` instead of `Killed`, then kills.
+    pub(crate) fn exit_with(&self, reason: StopReason) {
+        lock(&self.exit_reason).get_or_insert(reason);
+        self.raise(Signal::Kill);
     }
 
     pub(crate) async fn wait_for_stop(&self) -> StopReason {

@@ -92,6 +92,7 @@ pub(crate) mod actor_ref;
 mod ask;
 mod context;
 pub(crate) mod error;
+pub mod link;
 pub(crate) mod mailbox;
 pub(crate) mod run;
 
@@ -102,6 +103,7 @@ pub use actor_ref::{ActorRef, Recipient, WeakActorRef};
 pub use ask::{AskFuture, AskRequest};
 pub use context::{Context, DelayedMessage};
 pub use error::{ActorPanic, AskError, SendError, StopReason};
+pub use link::{Down, Exited, MonitorRef};
 pub use mailbox::MailboxKind;
 #[doc(hidden)]
 pub use mailbox::ReplyTo;

@@ -1,7 +1,6 @@
 //! The actor's task: start, the message loop, stop.
 
 use core::future::Future;
-use core::marker::PhantomData;
 use core::pin::Pin;
 use core::task::{Context as TaskContext, Poll};
 use std::any::Any;
@@ -12,11 +11,12 @@ use pin_project_lite::pin_project;
 use tokio::sync::mpsc::error::TryRecvError;
 
 use crate::actor::error::{ActorPanic, StopReason};
-use crate::actor::mailbox::{ActorCell, MailboxReceiver, ReplyTo, Signal, Slot, WAKE};
+use crate::actor::mailbox::{ActorCell, MailboxHandle, MailboxReceiver, ReplyTo, Signal, Slot, WAKE};
 use crate::actor::{Actor, AfterPanic, Context};
 use crate::broker::dead_letter::{DeadLetter, DeadLetterReason};
 use crate::envelope::ErasedEnvelope;
-use crate::system::Exit;
+use crate::supervisor::Parent;
+use crate::system::{ActorSystem, Exit};
 
 /// Messages handled in a row before the task yields to the scheduler, for fairness.
 const BATCH: u32 = 64;
@@ -51,19 +51,37 @@ async fn guarded<F: Future>(
         .map_err(|payload| ActorPanic::new(&*payload, during()))
 }
 
-/// Ends an actor however its task ends, including when it is aborted (killed): then the future is
-/// dropped and so is this guard, with `Killed`. It closes the mailbox, leaves the routing table, reports
-/// every message still queued as a dead letter (an ask among them fails with `AskError::Stopped` as its
-/// reply channel drops), and publishes the stop reason, in that order.
-struct StopGuard<A: Actor> {
-    cell: Arc<ActorCell>,
-    mailbox: MailboxReceiver,
+/// An actor's mailbox and identity with no incarnation running: between two incarnations of a
+/// supervised actor, or an actor that is stopping for good.
+///
+/// Dropping it stops the actor for good, with `reason`: it closes the mailbox, leaves the routing table,
+/// reports every message still queued as a dead letter (an ask among them fails with
+/// `AskError::Stopped` as its reply channel drops), and publishes the stop reason (which runs monitors
+/// and links), in that order. However a dormant actor is lost (a supervisor that drops it, or is killed
+/// while holding it), nothing queued is lost silently.
+pub(crate) struct Dormant {
+    pub(crate) mailbox: MailboxReceiver,
+    pub(crate) cell: Arc<ActorCell>,
     exit: Exit,
-    reason: StopReason,
-    _actor: PhantomData<fn() -> A>,
+    /// The actor type's [`Actor::__unwrap_ask`], for its dead letters.
+    unwrap_ask: fn(ErasedEnvelope, u32) -> (ErasedEnvelope, bool),
+    /// Why the last incarnation stopped.
+    pub(crate) reason: StopReason,
 }
 
-impl<A: Actor> Drop for StopGuard<A> {
+impl Dormant {
+    pub(crate) fn new<A: Actor>(mailbox: MailboxReceiver, cell: Arc<ActorCell>, exit: Exit) -> Self {
+        Dormant {
+            mailbox,
+            cell,
+            exit,
+            unwrap_ask: A::__unwrap_ask,
+            reason: StopReason::Killed,
+        }
+    }
+}
+
+impl Drop for Dormant {
     fn drop(&mut self) {
         self.mailbox.close();
         self.exit.deregister();
@@ -73,7 +91,7 @@ impl<A: Actor> Drop for StopGuard<A> {
                 continue;
             }
             if report {
-                let (payload, was_ask) = A::__unwrap_ask(slot.message, slot.index);
+                let (payload, was_ask) = (self.unwrap_ask)(slot.message, slot.index);
                 let reason = DeadLetterReason::Stopped(self.reason.clone());
                 self.exit
                     .dead_letter(DeadLetter::new(self.cell.address, payload, was_ask, reason));
@@ -81,42 +99,115 @@ impl<A: Actor> Drop for StopGuard<A> {
                 self.exit.count_dead_letter();
             }
         }
-        self.cell.stopped.send_replace(Some(self.reason.clone()));
+        self.cell.publish_stop(self.reason.clone());
     }
 }
 
+/// Ends an incarnation however its task ends, including when it is aborted (killed): then the future
+/// is dropped and so is this guard, with `Killed` (or the reason a link gave). An unsupervised actor
+/// stops for good (its [`Dormant`] drops); a supervised one goes to its supervisor, which decides.
+struct StopGuard {
+    dormant: Option<Dormant>,
+    parent: Option<Parent>,
+    reason: StopReason,
+}
+
+impl StopGuard {
+    fn mailbox(&mut self) -> &mut MailboxReceiver {
+        match &mut self.dormant {
+            Some(dormant) => &mut dormant.mailbox,
+            None => unreachable!("the mailbox leaves the guard only when it drops"),
+        }
+    }
+}
+
+impl Drop for StopGuard {
+    fn drop(&mut self) {
+        let Some(mut dormant) = self.dormant.take() else {
+            return;
+        };
+        dormant.reason = match core::mem::replace(&mut self.reason, StopReason::Killed) {
+            StopReason::Killed => dormant.cell.kill_reason(),
+            reason => reason,
+        };
+        match self.parent.take() {
+            Some(parent) => parent.report(dormant),
+            None => drop(dormant),
+        }
+    }
+}
+
+/// Runs one incarnation of an actor in its task: `on_start` (unless `started`), the message loop,
+/// `on_stop`. A supervised actor (`parent`) keeps its mailbox open when it stops: the supervisor may
+/// start a new incarnation on it.
 pub(crate) async fn run<A: Actor>(
     mut actor: A,
-    mailbox: MailboxReceiver,
+    dormant: Dormant,
     mut ctx: Context<A>,
-    cell: Arc<ActorCell>,
-    exit: Exit,
+    parent: Option<Parent>,
+    started: bool,
 ) {
-    let mut guard = StopGuard::<A> {
-        cell: cell.clone(),
-        mailbox,
-        exit,
+    let cell = dormant.cell.clone();
+    let mut guard = StopGuard {
+        dormant: Some(dormant),
+        parent,
         reason: StopReason::Killed,
-        _actor: PhantomData,
     };
     if cell.pending_signal() == Signal::Kill {
         return;
     }
-    if let Err(panic) = guarded(actor.on_start(&mut ctx), || "on_start".to_owned()).await {
+    if !started
+        && let Err(panic) = guarded(actor.on_start(&mut ctx), || "on_start".to_owned()).await
+    {
         // A failed start is not a stop: `on_stop` runs only for actors that started.
         guard.reason = StopReason::Panicked(panic);
         return;
     }
-    let reason = message_loop(&mut actor, &mut guard.mailbox, &mut ctx, &cell).await;
-    // Refuse new messages at once: senders get theirs back instead of queueing them for nobody.
-    guard.mailbox.close();
+    let reason = message_loop(&mut actor, guard.mailbox(), &mut ctx, &cell).await;
+    if guard.parent.is_none() {
+        // Refuse new messages at once: senders get theirs back instead of queueing them for nobody.
+        guard.mailbox().close();
+    }
     let reason = match guarded(actor.on_stop(&mut ctx, &reason), || "on_stop".to_owned()).await {
         Ok(()) => reason,
         Err(panic) if reason.is_normal() => StopReason::Panicked(panic),
         Err(_) => reason,
     };
-    // Messages still queued become dead letters when the guard drops.
+    // An unsupervised actor's queued messages become dead letters when the guard drops.
     guard.reason = reason;
+}
+
+/// Starts an incarnation of a supervised actor: builds its state with `factory` and runs its
+/// `on_start` in the caller's task (the supervisor's, so that children start one after another, each
+/// once the previous one has started), then runs it in a task of its own. A panic in the factory or in
+/// `on_start` is a failed start: the dormant actor comes back with the reason.
+pub(crate) async fn start_supervised<A: Actor>(
+    factory: &(dyn Fn() -> A + Send + Sync),
+    mut dormant: Dormant,
+    handle: Arc<MailboxHandle>,
+    system: &ActorSystem,
+    parent: Parent,
+) -> Result<(), Dormant> {
+    dormant.cell.reset_for_restart();
+    let mut actor = match catch_unwind(AssertUnwindSafe(factory)) {
+        Ok(actor) => actor,
+        Err(payload) => {
+            let panic = ActorPanic::new(&*payload, "building the actor".to_owned());
+            dormant.reason = StopReason::Panicked(panic);
+            return Err(dormant);
+        }
+    };
+    let mut ctx = Context::new(handle, system.clone());
+    if let Err(panic) = guarded(actor.on_start(&mut ctx), || "on_start".to_owned()).await {
+        dormant.reason = StopReason::Panicked(panic);
+        return Err(dormant);
+    }
+    let cell = dormant.cell.clone();
+    let task = system
+        .runtime()
+        .spawn(run(actor, dormant, ctx, Some(parent), true));
+    cell.set_task(task.abort_handle());
+    Ok(())
 }
 
 async fn message_loop<A: Actor>(
@@ -129,6 +220,10 @@ async fn message_loop<A: Actor>(
     let mut closed_with: Option<StopReason> = None;
     let mut handled_in_a_row = 0_u32;
     loop {
+        // A stop the last handler (or `on_start`) asked for.
+        if let Some(reason) = ctx.take_stop() {
+            return reason;
+        }
         match cell.pending_signal() {
             Signal::None => {}
             Signal::Drain => {
@@ -183,9 +278,6 @@ async fn message_loop<A: Actor>(
                 Ok(AfterPanic::Stop) => return StopReason::Panicked(panic),
                 Err(hook_panic) => return StopReason::Panicked(hook_panic),
             }
-        }
-        if ctx.stop_requested() {
-            return StopReason::Stopped;
         }
         handled_in_a_row += 1;
         if handled_in_a_row == BATCH {

@@ -1,7 +1,7 @@
 //! Dead letters: messages accepted for delivery that could then not be handled.
 
 use core::fmt;
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::sync::mpsc;
 
@@ -9,6 +9,7 @@ use crate::actor::StopReason;
 use crate::address::ActorAddress;
 use crate::envelope::ErasedEnvelope;
 use crate::message::Message;
+use crate::sink::Sink;
 
 /// Why a message became a dead letter.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -133,59 +134,12 @@ impl fmt::Display for DeadLetter {
 }
 
 /// Where dead letters go: every live subscriber.
-#[derive(Debug, Default)]
-pub(crate) struct DeadLetterSink {
-    subscribers: RwLock<Vec<mpsc::UnboundedSender<Arc<DeadLetter>>>>,
-}
-
-impl DeadLetterSink {
-    pub(crate) fn has_subscribers(&self) -> bool {
-        !self
-            .subscribers
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .is_empty()
-    }
-
-    /// Reports `letter` to every subscriber; returns whether anyone received it.
-    pub(crate) fn report(&self, letter: DeadLetter) -> bool {
-        let letter = Arc::new(letter);
-        let mut received = false;
-        let mut gone = false;
-        for subscriber in self
-            .subscribers
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .iter()
-        {
-            match subscriber.send(letter.clone()) {
-                Ok(()) => received = true,
-                Err(_) => gone = true,
-            }
-        }
-        if gone {
-            self.subscribers
-                .write()
-                .unwrap_or_else(PoisonError::into_inner)
-                .retain(|subscriber| !subscriber.is_closed());
-        }
-        received
-    }
-
-    pub(crate) fn subscribe(&self) -> DeadLetters {
-        let (sender, receiver) = mpsc::unbounded_channel();
-        self.subscribers
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(sender);
-        DeadLetters(receiver)
-    }
-}
+pub(crate) type DeadLetterSink = Sink<Arc<DeadLetter>>;
 
 /// A subscription to dead letters, from [`MessageBroker::dead_letters`]
 /// (crate::broker::MessageBroker::dead_letters). Dropping it unsubscribes.
 #[derive(Debug)]
-pub struct DeadLetters(mpsc::UnboundedReceiver<Arc<DeadLetter>>);
+pub struct DeadLetters(pub(crate) mpsc::UnboundedReceiver<Arc<DeadLetter>>);
 
 impl DeadLetters {
     /// The next dead letter. Never `None` while the system is alive.

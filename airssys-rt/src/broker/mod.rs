@@ -392,7 +392,7 @@ impl MessageBroker {
 
     /// Subscribes to dead letters: every one reported from now on.
     pub fn dead_letters(&self) -> DeadLetters {
-        self.system.dead_letter_sink().subscribe()
+        DeadLetters(self.system.dead_letter_sink().subscribe())
     }
 
     /// The broker's counters.
