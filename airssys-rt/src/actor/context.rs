@@ -5,8 +5,8 @@ use core::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::actor::mailbox::MailboxHandle;
 use crate::actor::link::{self, Delivery, Down, Exited, MonitorRef};
+use crate::actor::mailbox::MailboxHandle;
 use crate::actor::{Actor, ActorRef, Handler, StopReason, WeakActorRef};
 use crate::address::ActorAddress;
 use crate::broker::dead_letter::{DeadLetter, DeadLetterReason};
@@ -78,7 +78,10 @@ impl<A: Actor> Context<A> {
     where
         A: Handler<Down>,
     {
-        link::monitor(target.handle(), self.delivery(<A as Handler<Down>>::__INDEX))
+        link::monitor(
+            target.handle(),
+            self.delivery(<A as Handler<Down>>::__INDEX),
+        )
     }
 
     /// Cancels a monitor: no `Down` comes from it (unless it was already queued).
@@ -109,9 +112,7 @@ impl<A: Actor> Context<A> {
     where
         A: Handler<Exited>,
     {
-        self.handle
-            .cell
-            .trap_exits(<A as Handler<Exited>>::__INDEX);
+        self.handle.cell.trap_exits(<A as Handler<Exited>>::__INDEX);
     }
 
     fn delivery(&self, index: u32) -> Delivery {

@@ -134,12 +134,19 @@ pub(crate) fn monitor(target: &MailboxHandle, delivery: Delivery) -> MonitorRef 
 
 /// Links `a` and `b`: each watches the other, with the exit rules of [`Context::link`]
 /// (crate::Context::link).
-pub(crate) fn link(a: &Arc<MailboxHandle>, b: &Arc<MailboxHandle>, runtime: &Handle, system: &WeakSystem) {
+pub(crate) fn link(
+    a: &Arc<MailboxHandle>,
+    b: &Arc<MailboxHandle>,
+    runtime: &Handle,
+    system: &WeakSystem,
+) {
     if a.cell.address == b.cell.address {
         return;
     }
-    b.cell.watch_with_id(|_| exit_signal(a, b.cell.address, runtime, system));
-    a.cell.watch_with_id(|_| exit_signal(b, a.cell.address, runtime, system));
+    b.cell
+        .watch_with_id(|_| exit_signal(a, b.cell.address, runtime, system));
+    a.cell
+        .watch_with_id(|_| exit_signal(b, a.cell.address, runtime, system));
 }
 
 /// What `to` does when the actor at `from` stops: receives `Exited` if it traps exits; otherwise stops

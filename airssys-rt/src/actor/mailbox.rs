@@ -371,7 +371,9 @@ impl ActorCell {
 
     /// Removes a watcher that has not run yet.
     pub(crate) fn unwatch(&self, id: u64) {
-        lock(&self.watchers).list.retain(|(watcher, _)| *watcher != id);
+        lock(&self.watchers)
+            .list
+            .retain(|(watcher, _)| *watcher != id);
     }
 
     /// Makes the next kill report `reason` instead of `Killed`, then kills.

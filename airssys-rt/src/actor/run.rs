@@ -11,7 +11,9 @@ use pin_project_lite::pin_project;
 use tokio::sync::mpsc::error::TryRecvError;
 
 use crate::actor::error::{ActorPanic, StopReason};
-use crate::actor::mailbox::{ActorCell, MailboxHandle, MailboxReceiver, ReplyTo, Signal, Slot, WAKE};
+use crate::actor::mailbox::{
+    ActorCell, MailboxHandle, MailboxReceiver, ReplyTo, Signal, Slot, WAKE,
+};
 use crate::actor::{Actor, AfterPanic, Context};
 use crate::broker::dead_letter::{DeadLetter, DeadLetterReason};
 use crate::envelope::ErasedEnvelope;
@@ -70,7 +72,11 @@ pub(crate) struct Dormant {
 }
 
 impl Dormant {
-    pub(crate) fn new<A: Actor>(mailbox: MailboxReceiver, cell: Arc<ActorCell>, exit: Exit) -> Self {
+    pub(crate) fn new<A: Actor>(
+        mailbox: MailboxReceiver,
+        cell: Arc<ActorCell>,
+        exit: Exit,
+    ) -> Self {
         Dormant {
             mailbox,
             cell,

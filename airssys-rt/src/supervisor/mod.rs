@@ -106,6 +106,7 @@ use core::any::TypeId;
 use core::fmt;
 use std::collections::VecDeque;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -118,10 +119,10 @@ use crate::address::ActorAddress;
 use crate::envelope::ErasedEnvelope;
 use crate::message::Message;
 
-pub use event::{SupervisionEvent, SupervisionEventKind, SupervisionEvents, SupervisionStats};
 pub(crate) use event::Supervision;
-pub use spec::{Backoff, ChildSpec, Restart, Shutdown, Strategy, SupervisorSpec};
+pub use event::{SupervisionEvent, SupervisionEventKind, SupervisionEvents, SupervisionStats};
 use spec::ErasedChildSpec;
+pub use spec::{Backoff, ChildSpec, Restart, Shutdown, Strategy, SupervisorSpec};
 
 /// An actor that supervises others; made by [`SupervisorSpec::spawn`] or, nested, by
 /// [`ChildSpec::supervisor`]. See the [module documentation](self).
@@ -156,9 +157,10 @@ struct Child {
     restarts: u32,
     /// Restarts since it last ran for the backoff's reset period.
     consecutive: u32,
-    /// Whether an incarnation has run (so the next start is a restart).
-    started: bool,
-    started_at: Instant,
+    /// Whether a start was attempted (so the next start is a restart).
+    attempted: bool,
+    /// When the running incarnation started.
+    started_at: Option<Instant>,
 }
 
 enum ChildState {
@@ -288,7 +290,11 @@ pub struct ChildRef {
 
 impl fmt::Debug for ChildRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ChildRef<{}>({})", self.type_name, self.handle.cell.address)
+        write!(
+            f,
+            "ChildRef<{}>({})",
+            self.type_name, self.handle.cell.address
+        )
     }
 }
 
@@ -365,7 +371,10 @@ impl fmt::Display for ChildError {
         match self {
             ChildError::NoSuchChild(id) => write!(f, "the supervisor has no child `{id}`"),
             ChildError::DuplicateId(id) => {
-                write!(f, "the supervisor already has a child `{id}`: child ids are unique")
+                write!(
+                    f,
+                    "the supervisor already has a child `{id}`: child ids are unique"
+                )
             }
             ChildError::WrongType {
                 id,
@@ -443,8 +452,8 @@ impl Supervisor {
             state: ChildState::Dormant(dormant),
             restarts: 0,
             consecutive: 0,
-            started: false,
-            started_at: Instant::now(),
+            attempted: false,
+            started_at: None,
         });
         key
     }
@@ -461,7 +470,8 @@ impl Supervisor {
 
     async fn start(&mut self, index: usize, ctx: &mut Context<Self>) {
         let child = &mut self.children[index];
-        let ChildState::Dormant(dormant) = core::mem::replace(&mut child.state, ChildState::Starting)
+        let ChildState::Dormant(dormant) =
+            core::mem::replace(&mut child.state, ChildState::Starting)
         else {
             return;
         };
@@ -472,12 +482,13 @@ impl Supervisor {
         };
         let start = child.spec.start.clone();
         let handle = child.strong.handle().clone();
+        let first = !core::mem::replace(&mut child.attempted, true);
         match start.start(dormant, handle, ctx.system(), parent).await {
             Ok(()) => {
                 let child = &mut self.children[index];
                 child.state = ChildState::Running;
-                child.started_at = Instant::now();
-                let kind = if !core::mem::replace(&mut child.started, true) {
+                child.started_at = Some(Instant::now());
+                let kind = if first {
                     SupervisionEventKind::Started
                 } else {
                     child.restarts += 1;
@@ -520,6 +531,7 @@ impl Supervisor {
         ctx.system().supervision().exits.incr();
         let child = &mut self.children[index];
         child.state = ChildState::Dormant(dormant);
+        let ran_for = child.started_at.take().map(|started| started.elapsed());
         let closed = child.strong.handle().sender.is_closed();
         let restart = !closed
             && match child.spec.restart {
@@ -569,7 +581,7 @@ impl Supervisor {
         let Some(index) = self.position(key) else {
             return;
         };
-        let delay = self.backoff(index);
+        let delay = self.backoff(index, ran_for);
         if delay.is_zero() {
             self.start_group(&keys, ctx).await;
         } else {
@@ -592,13 +604,14 @@ impl Supervisor {
         self.restarts.len() <= self.spec.max_restarts as usize
     }
 
-    /// The delay before restarting the child at `index`, as the backoff says.
-    fn backoff(&mut self, index: usize) -> core::time::Duration {
+    /// The delay before restarting the child at `index`, whose last incarnation ran for `ran_for`
+    /// (`None`: it failed to start), as the backoff says.
+    fn backoff(&mut self, index: usize, ran_for: Option<Duration>) -> Duration {
         let Some(backoff) = self.spec.backoff else {
-            return core::time::Duration::ZERO;
+            return Duration::ZERO;
         };
         let child = &mut self.children[index];
-        if child.started_at.elapsed() >= backoff.reset_after_period() {
+        if ran_for.is_some_and(|ran_for| ran_for >= backoff.reset_after_period()) {
             child.consecutive = 0;
         }
         let attempt = child.consecutive;
@@ -840,9 +853,7 @@ impl ActorRef<Supervisor> {
     /// `on_start` panicked (it is not added); [`ChildError::SupervisorStopped`].
     pub async fn add_child<A: Actor>(&self, spec: ChildSpec<A>) -> Result<ActorRef<A>, ChildError> {
         let id = spec.id.clone();
-        self.ask(AddChild { spec: spec.erase() })
-            .await??
-            .typed(&id)
+        self.ask(AddChild { spec: spec.erase() }).await??.typed(&id)
     }
 
     /// Stops the child `id` for good (as its [`Shutdown`] says) and removes it; returns why it stopped.

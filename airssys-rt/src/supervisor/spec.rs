@@ -227,8 +227,11 @@ pub(crate) trait Start: Send + Sync {
     fn type_id(&self) -> TypeId;
     fn type_name(&self) -> &'static str;
     /// The child's mailbox, cell and route, with no incarnation running.
-    fn create(&self, system: &ActorSystem, mailbox: Option<MailboxKind>)
-    -> (Arc<MailboxHandle>, Dormant);
+    fn create(
+        &self,
+        system: &ActorSystem,
+        mailbox: Option<MailboxKind>,
+    ) -> (Arc<MailboxHandle>, Dormant);
     /// Starts an incarnation on `dormant`; gives it back with the reason if the start failed.
     fn start<'a>(
         &'a self,
