@@ -853,3 +853,83 @@ async fn linking_to_an_actor_that_already_failed_stops_the_linker() {
         StopReason::Linked { .. }
     ));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Under load, on two threads
+
+#[derive(Message, Debug)]
+struct Job {
+    id: usize,
+    poison: bool,
+}
+
+#[derive(Message, Debug)]
+#[message(result = ())]
+struct Flush;
+
+struct Ledgered {
+    ledger: Arc<Vec<AtomicU32>>,
+}
+
+#[actor]
+impl Ledgered {
+    fn job(&mut self, job: Job) {
+        assert!(!job.poison, "poison");
+        self.ledger[job.id].fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn flush(&mut self, _: Flush) {}
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn group_restarts_under_load_lose_only_the_poison_messages() {
+    const JOBS: usize = 40_000;
+    let poison = |id: usize| id % 500 == 499;
+    let system = ActorSystem::new();
+    let ledger: Arc<Vec<AtomicU32>> = Arc::new((0..JOBS).map(|_| AtomicU32::new(0)).collect());
+    let mut spec =
+        SupervisorSpec::new(Strategy::OneForAll).intensity(1_000, Duration::from_secs(60));
+    for id in ["x", "y", "z"] {
+        let ledger = ledger.clone();
+        spec = spec.child(ChildSpec::new(id, move || Ledgered {
+            ledger: ledger.clone(),
+        }));
+    }
+    let root = spec.spawn(&system);
+    let mut workers = Vec::new();
+    for id in ["x", "y", "z"] {
+        workers.push(root.child::<Ledgered>(id).await.unwrap());
+    }
+    let clients: Vec<_> = (0..2)
+        .map(|client| {
+            let workers = workers.clone();
+            tokio::spawn(async move {
+                for id in (client..JOBS).step_by(2) {
+                    let job = Job {
+                        id,
+                        poison: poison(id),
+                    };
+                    workers[id % 3].send(job).await.expect("accepted");
+                }
+            })
+        })
+        .collect();
+    for client in clients {
+        client.await.unwrap();
+    }
+    for worker in &workers {
+        worker.ask(Flush).await.unwrap();
+    }
+    for (id, count) in ledger.iter().enumerate() {
+        let expected = u32::from(!poison(id));
+        assert_eq!(count.load(Ordering::Relaxed), expected, "job {id}");
+    }
+    // Each failure restarts all three; failures that come while a group restart stops the others are
+    // part of that restart (as in OTP), so there are at most as many group restarts as poison jobs.
+    let poisoned = (0..JOBS).filter(|id| poison(*id)).count() as u64;
+    let restarts = root.stats().await.unwrap().restarts;
+    assert!(
+        restarts > 0 && restarts % 3 == 0 && restarts <= 3 * poisoned,
+        "{restarts}"
+    );
+}
