@@ -62,7 +62,7 @@ fn crashes(id: u64) -> bool {
     let mut z = id.wrapping_add(0x9E37_79B9_7F4A_7C15);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    (z ^ (z >> 31)) % CRASH_ONE_IN == 0
+    (z ^ (z >> 31)).is_multiple_of(CRASH_ONE_IN)
 }
 
 #[tokio::main]

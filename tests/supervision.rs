@@ -929,7 +929,7 @@ async fn group_restarts_under_load_lose_only_the_poison_messages() {
     let poisoned = (0..JOBS).filter(|id| poison(*id)).count() as u64;
     let restarts = root.stats().await.unwrap().restarts;
     assert!(
-        restarts > 0 && restarts % 3 == 0 && restarts <= 3 * poisoned,
+        restarts > 0 && restarts.is_multiple_of(3) && restarts <= 3 * poisoned,
         "{restarts}"
     );
 }
