@@ -8,7 +8,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use airssys_rt::prelude::*;
-use airssys_rt_suite::{Allocations, CountingAllocator};
+use airssys_rt_suite::{Allocations, CountingAllocator, current_thread, two_workers};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use tokio::runtime::Runtime;
 use tokio::sync::{mpsc, oneshot};
@@ -71,21 +71,6 @@ async fn raw_total(tx: &mpsc::UnboundedSender<Raw>) -> u64 {
     let (reply, total) = oneshot::channel();
     tx.send(Raw::Total(reply)).unwrap();
     total.await.unwrap()
-}
-
-fn current_thread() -> Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-fn two_workers() -> Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
 }
 
 const MESSAGES: u64 = 1_000_000;

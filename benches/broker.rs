@@ -11,8 +11,8 @@ use std::time::Instant;
 use airssys_rt::broker::{MessagePool, Pooled, Target};
 use airssys_rt::envelope::MessageEnvelope;
 use airssys_rt::prelude::*;
+use airssys_rt_suite::current_thread;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use tokio::runtime::Runtime;
 
 #[derive(Message, Clone, Copy)]
 struct Add(u64, u64);
@@ -46,13 +46,6 @@ impl Counter {
     fn frame(&mut self, frame: Pooled<Frame>) {
         self.0 = self.0.wrapping_add(frame.0[0]);
     }
-}
-
-fn current_thread() -> Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
 }
 
 fn resolution(c: &mut Criterion) {

@@ -147,3 +147,21 @@ pub async fn poll_once<F: Future + Unpin>(future: &mut F) -> Option<F::Output> {
     })
     .await
 }
+
+/// A tokio runtime on the calling thread, with time and I/O: what the single-threaded tests and
+/// benches run on.
+pub fn current_thread() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a current-thread runtime")
+}
+
+/// A tokio runtime with two worker threads (the cores of the benchmark machine).
+pub fn two_workers() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a two-worker runtime")
+}

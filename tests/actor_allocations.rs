@@ -5,7 +5,7 @@
 //! actor alike.
 
 use airssys_rt::prelude::*;
-use airssys_rt_suite::{Allocations, CountingAllocator};
+use airssys_rt_suite::{Allocations, CountingAllocator, current_thread};
 
 #[global_allocator]
 static ALLOCATOR: CountingAllocator = CountingAllocator;
@@ -47,16 +47,9 @@ async fn round(counter: &ActorRef<Counter>, tells: u64) -> u64 {
     counter.ask(Total).await.unwrap()
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
 #[test]
 fn a_tell_allocates_nothing_and_an_ask_allocates_once() {
-    runtime().block_on(async {
+    current_thread().block_on(async {
         let system = ActorSystem::new();
         let counter = system.spawn(Counter(0));
         // Warm up: the mailbox's queue blocks and the scheduler's queues reach their working size.
@@ -76,7 +69,7 @@ fn a_tell_allocates_nothing_and_an_ask_allocates_once() {
 
 #[test]
 fn an_async_handler_ask_allocates_once() {
-    runtime().block_on(async {
+    current_thread().block_on(async {
         let system = ActorSystem::new();
         let counter = system.spawn(Counter(0));
         for _ in 0..100 {

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use airssys_rt::broker::{MessagePool, Pooled};
 use airssys_rt::envelope::MessageEnvelope;
 use airssys_rt::prelude::*;
-use airssys_rt_suite::{Allocations, CountingAllocator};
+use airssys_rt_suite::{Allocations, CountingAllocator, current_thread};
 
 #[global_allocator]
 static ALLOCATOR: CountingAllocator = CountingAllocator;
@@ -51,16 +51,9 @@ impl Counter {
     }
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
 #[test]
 fn routing_an_inline_message_allocates_nothing() {
-    runtime().block_on(async {
+    current_thread().block_on(async {
         let system = ActorSystem::new();
         let counter = system.spawn(Counter::default());
         let broker = system.broker();
@@ -96,7 +89,7 @@ fn routing_an_inline_message_allocates_nothing() {
 
 #[test]
 fn a_publish_allocates_once_whatever_the_subscriber_count() {
-    runtime().block_on(async {
+    current_thread().block_on(async {
         let system = ActorSystem::new();
         let topic = system.broker().topic::<Tick>("ticks").unwrap();
         let subscribers: Vec<_> = (0..100)
@@ -138,7 +131,7 @@ fn a_publish_allocates_once_whatever_the_subscriber_count() {
 #[test]
 fn pooled_boxed_messages_allocate_under_1_kb_per_second_at_1_m_per_second() {
     let ask_bytes = ask_bytes();
-    runtime().block_on(async {
+    current_thread().block_on(async {
         let system = ActorSystem::new();
         let counter = system.spawn(Counter::default());
         let broker = system.broker();
@@ -178,7 +171,7 @@ fn pooled_boxed_messages_allocate_under_1_kb_per_second_at_1_m_per_second() {
 
 /// Bytes one ask allocates (its reply channel), measured.
 fn ask_bytes() -> usize {
-    runtime().block_on(async {
+    current_thread().block_on(async {
         let system = ActorSystem::new();
         let counter = system.spawn(Counter::default());
         for _ in 0..10 {
