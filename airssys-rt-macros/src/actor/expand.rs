@@ -79,8 +79,11 @@ pub(crate) fn expand(parsed: &ActorImpl<'_>, args: &Args) -> TokenStream {
         let index = index as u32;
         let message = handler.message;
         let krate = respan(&krate, message.span());
+        // `do_not_recommend` on the generated impls: without it, an error about one actor lists the
+        // handlers of every other actor in scope (the runtime's own `Supervisor` among them).
         quote_spanned! {message.span()=>
             #[automatically_derived]
+            #[diagnostic::do_not_recommend]
             impl #impl_generics #krate::__private::Handler<#message> for #self_ty #where_clause {
                 const __INDEX: u32 = #index;
             }
@@ -97,6 +100,7 @@ pub(crate) fn expand(parsed: &ActorImpl<'_>, args: &Args) -> TokenStream {
         #user_impl
 
         #[automatically_derived]
+        #[diagnostic::do_not_recommend]
         impl #impl_generics #krate::__private::Actor for #self_ty #where_clause {
             const __HANDLED: &'static [#krate::__private::HandledMessage] = &[#(#handled),*];
 
