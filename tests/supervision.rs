@@ -933,3 +933,36 @@ async fn group_restarts_under_load_lose_only_the_poison_messages() {
         "{restarts}"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_shutdown_that_times_out_kills_the_tree_from_its_root() {
+    let system = ActorSystem::new();
+    let log = Log::default();
+    // A child that waits forever to be stopped, and never stops: only its supervisor's death ends it.
+    let root = SupervisorSpec::new(Strategy::OneForOne)
+        .child(worker("stuck", &log).shutdown(Shutdown::Infinity))
+        .child(worker("fine", &log))
+        .spawn(&system);
+    let stuck = root.child::<Worker>("stuck").await.unwrap();
+    stuck.tell(Hang).unwrap();
+    assert_eq!(
+        stuck
+            .ask(Ping)
+            .timeout(Duration::from_millis(1))
+            .await
+            .unwrap_err()
+            .to_string(),
+        "no reply to `supervision::Ping` before the timeout"
+    );
+
+    let started = Instant::now();
+    let report = system.shutdown(Duration::from_secs(3)).await;
+    assert_eq!(started.elapsed(), Duration::from_secs(3));
+    assert!(report.killed >= 1, "{report:?}");
+    // The root was killed at the deadline (it was waiting for `stuck`), and killed `stuck` as it died;
+    // `fine`, stopped first (reverse order), had drained.
+    assert_eq!(root.wait_for_stop().await, StopReason::Killed);
+    assert_eq!(stuck.wait_for_stop().await, StopReason::Killed);
+    assert_eq!(log.take(), ["start stuck#1", "start fine#1", "stop fine#1"]);
+    assert_eq!(system.actor_count(), 0);
+}

@@ -300,7 +300,11 @@ impl ActorSystem {
                 {
                     report.stopped += 1;
                 } else {
-                    actor.signal(Signal::Kill);
+                    // Time is up: kill every actor at the top of a tree. A supervisor that dies kills its
+                    // children; killing a child directly would only have it restarted.
+                    for actor in actors.iter().filter(|actor| !actor.cell.is_supervised()) {
+                        actor.signal(Signal::Kill);
+                    }
                     actor.cell.wait_for_stop().await;
                     report.killed += 1;
                 }

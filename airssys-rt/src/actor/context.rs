@@ -181,4 +181,9 @@ impl DelayedMessage {
     pub fn cancel(&self) {
         self.task.abort();
     }
+
+    /// Whether it was delivered (or cancelled).
+    pub fn is_finished(&self) -> bool {
+        self.task.is_finished()
+    }
 }

@@ -114,7 +114,7 @@ use tokio::time::Instant;
 use crate::actor::actor_ref::Strong;
 use crate::actor::mailbox::{MailboxHandle, Signal, Slot};
 use crate::actor::run::Dormant;
-use crate::actor::{Actor, ActorRef, AskError, Context, Handler, StopReason};
+use crate::actor::{Actor, ActorRef, AskError, Context, DelayedMessage, Handler, StopReason};
 use crate::address::ActorAddress;
 use crate::envelope::ErasedEnvelope;
 use crate::message::Message;
@@ -144,6 +144,8 @@ pub struct Supervisor {
     random: u64,
     stats: SupervisorStats,
     given_up: bool,
+    /// Restarts waiting for their backoff delay, cancelled if the supervisor stops first.
+    delayed: Vec<DelayedMessage>,
 }
 
 /// One child: its spec, its persistent identity, and what it is doing.
@@ -418,6 +420,7 @@ impl Supervisor {
             random: 0,
             stats: SupervisorStats::default(),
             given_up: false,
+            delayed: Vec::new(),
         }
     }
 
@@ -586,7 +589,9 @@ impl Supervisor {
             self.start_group(&keys, ctx).await;
         } else {
             self.event(ctx, index, SupervisionEventKind::RestartScheduled(delay));
-            ctx.send_after(RestartDue { keys }, delay);
+            self.delayed.retain(|delayed| !delayed.is_finished());
+            self.delayed
+                .push(ctx.send_after(RestartDue { keys }, delay));
         }
     }
 
@@ -689,6 +694,9 @@ impl Supervisor {
 
     /// Stops every child, in reverse order, for good.
     async fn terminate_all(&mut self, ctx: &Context<Self>) {
+        for delayed in self.delayed.drain(..) {
+            delayed.cancel();
+        }
         while let Some(last) = self.children.len().checked_sub(1) {
             self.stop(last, StopMode::Terminate, ctx).await;
             let reason = match &self.children[last].state {
