@@ -54,7 +54,7 @@ pub use airssys_rt_macros::Message;
 
 /// Turns an inherent `impl` block into an actor: its methods that take a message become handlers.
 ///
-/// See the [`actor` module](crate::actor) for handlers, hooks, and the guarantees.
+/// See the [`actor` module](mod@crate::actor) for handlers, hooks, and the guarantees.
 ///
 /// ```
 /// use airssys_rt::prelude::*;

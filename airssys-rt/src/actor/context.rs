@@ -65,7 +65,12 @@ impl<A: Actor> Context<A> {
         self.stop_requested.get_or_insert(reason);
     }
 
+    #[inline]
     pub(crate) fn take_stop(&mut self) -> Option<StopReason> {
+        // Checked before every message: read, and write only when a stop was asked for.
+        if self.stop_requested.is_none() {
+            return None;
+        }
         self.stop_requested.take()
     }
 

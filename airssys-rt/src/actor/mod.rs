@@ -67,7 +67,7 @@
 //!
 //! - **Order:** messages from one sender to one actor are handled in the order they were sent.
 //! - **At most once:** every message a mailbox accepts is handled once, or, if the actor stops first,
-//!   not at all; an ask then fails with [`AskError::Stopped`](crate::AskError::Stopped). A message the
+//!   not at all; an ask then fails with [`AskError::Stopped`]. A message the
 //!   mailbox refuses comes back to the sender in the error.
 //! - **Signals overtake messages:** [`stop`](ActorRef::stop) and [`kill`](ActorRef::kill) take effect
 //!   after the current message, before the queued ones; [`drain`](ActorRef::drain) lets the queued ones
@@ -77,7 +77,7 @@
 //! # Panics
 //!
 //! A panic in a handler or hook is caught: the runtime and other actors carry on. An ask whose handler
-//! panicked fails with [`AskError::Panicked`](crate::AskError::Panicked). Then `on_panic` decides:
+//! panicked fails with [`AskError::Panicked`]. Then `on_panic` decides:
 //! [`AfterPanic::Stop`] (the default) stops the actor with [`StopReason::Panicked`]; [`AfterPanic::Resume`]
 //! keeps its state and goes on with the next message.
 //!

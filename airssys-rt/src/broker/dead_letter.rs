@@ -136,8 +136,8 @@ impl fmt::Display for DeadLetter {
 /// Where dead letters go: every live subscriber.
 pub(crate) type DeadLetterSink = Sink<Arc<DeadLetter>>;
 
-/// A subscription to dead letters, from [`MessageBroker::dead_letters`]
-/// (crate::broker::MessageBroker::dead_letters). Dropping it unsubscribes.
+/// A subscription to dead letters, from
+/// [`MessageBroker::dead_letters`](crate::broker::MessageBroker::dead_letters). Dropping it unsubscribes.
 #[derive(Debug)]
 pub struct DeadLetters(pub(crate) mpsc::UnboundedReceiver<Arc<DeadLetter>>);
 

@@ -54,7 +54,7 @@
 //! - **References stay valid.** A child keeps its address, its [`ActorRef`]s, its registered names
 //!   and its mailbox across restarts: messages sent while it restarts wait in the mailbox. Only the
 //!   message being handled when it failed is lost; if it was an `ask`, the caller gets
-//!   [`AskError::Panicked`](crate::AskError::Panicked).
+//!   [`AskError::Panicked`].
 //! - **Starts are failures too.** A panic in the factory or in `on_start` counts as a failure of the
 //!   child, restarted (or not) like any other.
 //! - **Ordered.** Children start one after another, in order, each once the previous one's
@@ -62,7 +62,7 @@
 //!   they stop in reverse order.
 //! - **Intensity.** More than `max_restarts` restarts within `period` (default, as OTP: 1 in 5 s) and
 //!   the supervisor gives up: it stops all its children and stops with
-//!   [`StopReason::Escalated`](crate::StopReason::Escalated), which its own supervisor handles as a
+//!   [`StopReason::Escalated`], which its own supervisor handles as a
 //!   failure, up to the root. Each restart of a group (one-for-all, rest-for-one) counts once.
 //! - **Backoff.** With a [`Backoff`], restarts wait exponentially longer delays, with jitter.
 //!
@@ -74,7 +74,7 @@
 //! A supervisor stops its children in reverse start order, each as its [`Shutdown`] says: asked to
 //! drain its mailbox (handle what is queued, then stop) within a timeout, then killed. It does this
 //! when it stops for any reason but a kill (killing a supervisor kills its children), when it gives
-//! up, and for [`remove_child`](ActorRef::remove_child). [`ActorSystem::shutdown`] stops supervisors,
+//! up, and for [`remove_child`](ActorRef::remove_child). [`ActorSystem::shutdown`](crate::ActorSystem::shutdown) stops supervisors,
 //! which stop their children. When the supervisor restarts a group, it asks the others to stop
 //! (`stop`: queued messages wait for the next incarnation) within the same timeouts.
 //!
@@ -96,7 +96,8 @@
 //! # Observability
 //!
 //! Every start, exit, scheduled restart, restart, removal and escalation is a [`SupervisionEvent`] on
-//! [`ActorSystem::supervision_events`]; [`ActorSystem::supervision_stats`] counts them over the system,
+//! [`ActorSystem::supervision_events`](crate::ActorSystem::supervision_events);
+//! [`ActorSystem::supervision_stats`](crate::ActorSystem::supervision_stats) counts them over the system,
 //! [`ActorRef::<Supervisor>::stats`](ActorRef::stats) per supervisor.
 
 mod event;
@@ -599,8 +600,10 @@ impl Supervisor {
     fn allow_restart(&mut self) -> bool {
         let now = Instant::now();
         self.restarts.push_back(now);
+        // Only whether there are more than `max_restarts` matters: keep at most one more.
+        let keep = (self.spec.max_restarts as usize).saturating_add(1);
         while let Some(&oldest) = self.restarts.front() {
-            if now.duration_since(oldest) >= self.spec.period {
+            if now.duration_since(oldest) >= self.spec.period || self.restarts.len() > keep {
                 self.restarts.pop_front();
             } else {
                 break;
