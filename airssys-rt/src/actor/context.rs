@@ -68,9 +68,7 @@ impl<A: Actor> Context<A> {
     #[inline]
     pub(crate) fn take_stop(&mut self) -> Option<StopReason> {
         // Checked before every message: read, and write only when a stop was asked for.
-        if self.stop_requested.is_none() {
-            return None;
-        }
+        self.stop_requested.as_ref()?;
         self.stop_requested.take()
     }
 
