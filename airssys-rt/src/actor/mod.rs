@@ -85,8 +85,11 @@
 //!
 //! An actor stops when asked to ([`stop`](ActorRef::stop), [`drain`](ActorRef::drain),
 //! [`kill`](ActorRef::kill), [`Context::stop`]), when its system shuts down, after an unhandled panic,
-//! or when the last [`ActorRef`] and [`Recipient`] to it are dropped (after handling what is left in
-//! its mailbox). [`ActorRef::wait_for_stop`] says which.
+//! when an actor it is [linked](Context::link) to fails, or when the last [`ActorRef`] and
+//! [`Recipient`] to it are dropped (after handling what is left in its mailbox).
+//! [`ActorRef::wait_for_stop`] says which. A [supervised](crate::supervisor) actor that stops may be
+//! restarted instead: a new incarnation, built by its factory, takes over the same mailbox and
+//! references; `wait_for_stop`, monitors and links see only its final stop.
 
 pub(crate) mod actor_ref;
 mod ask;
