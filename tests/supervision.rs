@@ -54,6 +54,10 @@ struct Hang;
 #[derive(Message, Debug)]
 struct Add(u64);
 
+/// Says it has entered its handler, then never returns.
+#[derive(Message, Debug)]
+struct Stuck(tokio::sync::oneshot::Sender<()>);
+
 #[derive(Message, Debug)]
 #[message(result = u64)]
 struct Total;
@@ -95,6 +99,11 @@ impl Worker {
     }
 
     async fn hang(&mut self, _: Hang) {
+        pending::<()>().await;
+    }
+
+    async fn stuck(&mut self, Stuck(entered): Stuck) {
+        let _ = entered.send(());
         pending::<()>().await;
     }
 
@@ -325,6 +334,72 @@ async fn mailbox_and_references_survive_a_restart_and_only_the_failed_message_is
     assert!(w.is_alive());
     // The broker still routes to it by address.
     assert_eq!(system.broker().ask(address, Ping).await.unwrap(), 2);
+}
+
+#[tokio::test]
+async fn a_killed_child_is_restarted_and_its_queued_messages_wait_for_the_new_incarnation() {
+    let system = ActorSystem::new();
+    let mut events = system.supervision_events();
+    let log = Log::default();
+    let root = SupervisorSpec::new(Strategy::OneForOne)
+        .intensity(10, Duration::from_secs(5))
+        .child(worker("w", &log))
+        .spawn(&system);
+    let w = root.child::<Worker>("w").await.unwrap();
+    let killed = async |events: &mut SupervisionEvents| {
+        let exit = wait_for(events, |event| {
+            matches!(event.kind, SupervisionEventKind::Exited(_))
+        })
+        .await;
+        assert_eq!(exit.kind, SupervisionEventKind::Exited(StopReason::Killed));
+        wait_for(events, restarted("w")).await;
+    };
+
+    // Killed while stuck in a handler: the kill abandons it; the message queued behind it survives.
+    let (entered, stuck) = tokio::sync::oneshot::channel();
+    w.tell(Stuck(entered)).unwrap();
+    w.tell(Add(9)).unwrap();
+    stuck.await.unwrap();
+    w.kill();
+    killed(&mut events).await;
+    assert_eq!(w.ask(Total).await.unwrap(), 9);
+    assert_eq!(w.ask(Ping).await.unwrap(), 2);
+
+    // A kill has no `on_stop`.
+    assert_eq!(log.take(), ["start w#1", "start w#2"]);
+}
+
+/// Kills itself in `on_start` in its first incarnation: the kill lands before its task first runs.
+struct KillsItself {
+    incarnation: u32,
+}
+
+#[actor]
+impl KillsItself {
+    fn on_start(&mut self, ctx: &mut Context<Self>) {
+        if self.incarnation == 1 {
+            ctx.actor_ref().kill();
+        }
+    }
+
+    fn ping(&mut self, _: Ping) -> u32 {
+        self.incarnation
+    }
+}
+
+#[tokio::test]
+async fn a_child_killed_before_its_task_first_runs_is_restarted() {
+    let system = ActorSystem::new();
+    let incarnations = Arc::new(AtomicU32::new(0));
+    let root = SupervisorSpec::new(Strategy::OneForOne)
+        .child(ChildSpec::new("k", move || KillsItself {
+            incarnation: incarnations.fetch_add(1, Ordering::Relaxed) + 1,
+        }))
+        .spawn(&system);
+    let k = root.child::<KillsItself>("k").await.unwrap();
+    // Its task was aborted before its first poll; it still reported to its supervisor.
+    assert_eq!(k.ask(Ping).await.unwrap(), 2);
+    assert_eq!(root.stats().await.unwrap().restarts, 1);
 }
 
 /// Fails in `on_start` a given number of times, then starts.

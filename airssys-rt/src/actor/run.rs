@@ -146,18 +146,33 @@ impl Drop for StopGuard {
 /// Runs one incarnation of an actor in its task: `on_start` (unless `started`), the message loop,
 /// `on_stop`. A supervised actor (`parent`) keeps its mailbox open when it stops: the supervisor may
 /// start a new incarnation on it.
-pub(crate) async fn run<A: Actor>(
-    mut actor: A,
+///
+/// The stop guard is made here, before the future exists, so that it is part of the future from the
+/// start: a task killed before its first poll still reports its stop (to its supervisor, or for good).
+pub(crate) fn run<A: Actor>(
+    actor: A,
     dormant: Dormant,
-    mut ctx: Context<A>,
+    ctx: Context<A>,
     parent: Option<Parent>,
     started: bool,
-) {
-    let cell = dormant.cell.clone();
-    let mut guard = StopGuard {
+) -> impl Future<Output = ()> + Send {
+    let guard = StopGuard {
         dormant: Some(dormant),
         parent,
         reason: StopReason::Killed,
+    };
+    run_guarded(actor, guard, ctx, started)
+}
+
+async fn run_guarded<A: Actor>(
+    mut actor: A,
+    mut guard: StopGuard,
+    mut ctx: Context<A>,
+    started: bool,
+) {
+    let cell = match &guard.dormant {
+        Some(dormant) => dormant.cell.clone(),
+        None => unreachable!("the guard holds the actor until it drops"),
     };
     if cell.pending_signal() == Signal::Kill {
         return;
