@@ -545,7 +545,7 @@ impl Supervisor {
             };
         self.event(ctx, index, SupervisionEventKind::Exited(reason.clone()));
         if !restart {
-            self.remove(index, reason, ctx);
+            self.remove(index, ctx);
             return;
         }
         if !self.allow_restart() {
@@ -573,11 +573,7 @@ impl Supervisor {
                 continue;
             };
             if self.children[position].spec.restart == Restart::Temporary {
-                let reason = match &self.children[position].state {
-                    ChildState::Dormant(dormant) => dormant.reason.clone(),
-                    _ => StopReason::Stopped,
-                };
-                self.remove(position, reason, ctx);
+                self.remove(position, ctx);
             } else {
                 keys.push(key);
             }
@@ -686,13 +682,35 @@ impl Supervisor {
     }
 
     /// Removes the dormant child at `index`: it stops for good, with `reason`.
-    fn remove(&mut self, index: usize, reason: StopReason, ctx: &Context<Self>) {
-        self.event(ctx, index, SupervisionEventKind::Removed(reason.clone()));
-        let mut child = self.children.remove(index);
-        if let ChildState::Dormant(dormant) = &mut child.state {
-            dormant.reason = reason;
+    /// Removes the child at `index`, which has stopped: it stops for good, with the reason of its last
+    /// incarnation, which this returns.
+    fn remove(&mut self, index: usize, ctx: &Context<Self>) -> StopReason {
+        // A child whose start failed has its exit waiting in the stash.
+        let key = self.children[index].key;
+        if matches!(self.children[index].state, ChildState::Starting)
+            && let Some(position) = self.stashed.iter().position(|exit| exit.key == key)
+            && let Some(exit) = self.stashed.remove(position)
+        {
+            self.children[index].state = ChildState::Dormant(exit.dormant);
         }
+        let reason = match &self.children[index].state {
+            ChildState::Dormant(dormant) => dormant.reason.clone(),
+            // Not reached: the supervisor removes only children that have stopped.
+            ChildState::Running | ChildState::Starting => StopReason::Stopped,
+        };
+        self.event(ctx, index, SupervisionEventKind::Removed(reason.clone()));
+        let child = self.children.remove(index);
         child.strong.handle().cell.set_supervised(false);
+        reason
+    }
+
+    fn child_ref(&self, index: usize) -> ChildRef {
+        let child = &self.children[index];
+        ChildRef {
+            handle: child.strong.handle().clone(),
+            type_id: child.spec.start.type_id(),
+            type_name: child.spec.start.type_name(),
+        }
     }
 
     /// Stops every child, in reverse order, for good.
@@ -702,11 +720,7 @@ impl Supervisor {
         }
         while let Some(last) = self.children.len().checked_sub(1) {
             self.stop(last, StopMode::Terminate, ctx).await;
-            let reason = match &self.children[last].state {
-                ChildState::Dormant(dormant) => dormant.reason.clone(),
-                _ => StopReason::Stopped,
-            };
-            self.remove(last, reason, ctx);
+            self.remove(last, ctx);
         }
         self.stashed.clear();
     }
@@ -766,20 +780,12 @@ impl Supervisor {
         let index = self.children.len() - 1;
         self.start(index, ctx).await;
         // A failed first start is the caller's error, as in OTP: the child is not added.
-        if let Some(position) = self.stashed.iter().position(|exit| exit.key == key) {
-            let exit = self.stashed.remove(position).expect("found above");
-            let reason = exit.dormant.reason.clone();
-            drop(exit);
-            self.remove(index, reason.clone(), ctx);
+        if self.stashed.iter().any(|exit| exit.key == key) {
+            let reason = self.remove(index, ctx);
             self.process(ctx).await;
             return Err(ChildError::StartFailed(reason));
         }
-        let child = &self.children[index];
-        let reply = ChildRef {
-            handle: child.strong.handle().clone(),
-            type_id: child.spec.start.type_id(),
-            type_name: child.spec.start.type_name(),
-        };
+        let reply = self.child_ref(index);
         self.process(ctx).await;
         Ok(reply)
     }
@@ -795,26 +801,18 @@ impl Supervisor {
         self.stop(index, StopMode::Terminate, ctx).await;
         let key = self.children[index].key;
         let index = self.position(key).expect("a child is removed only here");
-        let reason = match &self.children[index].state {
-            ChildState::Dormant(dormant) => dormant.reason.clone(),
-            _ => StopReason::Stopped,
-        };
-        self.remove(index, reason.clone(), ctx);
+        let reason = self.remove(index, ctx);
         self.process(ctx).await;
         Ok(reason)
     }
 
     fn get_child(&mut self, GetChild { id }: GetChild) -> Result<ChildRef, ChildError> {
-        let child = self
+        let index = self
             .children
             .iter()
-            .find(|child| child.spec.id == id)
+            .position(|child| child.spec.id == id)
             .ok_or(ChildError::NoSuchChild(id))?;
-        Ok(ChildRef {
-            handle: child.strong.handle().clone(),
-            type_id: child.spec.start.type_id(),
-            type_name: child.spec.start.type_name(),
-        })
+        Ok(self.child_ref(index))
     }
 
     fn which_children(&mut self, _: WhichChildren) -> Vec<ChildInfo> {
