@@ -97,7 +97,8 @@ impl Exit {
     }
 }
 
-/// A system held weakly, by what the system itself holds (its topics).
+/// A system held weakly, by what the system itself holds (its topics) and by watchers (monitors and
+/// links), which must not keep it alive.
 #[derive(Clone)]
 pub(crate) struct WeakSystem(std::sync::Weak<SystemInner>);
 
