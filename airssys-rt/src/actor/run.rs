@@ -112,17 +112,18 @@ impl Drop for Dormant {
 /// Ends an incarnation however its task ends, including when it is aborted (killed): then the future
 /// is dropped and so is this guard, with `Killed` (or the reason a link gave). An unsupervised actor
 /// stops for good (its [`Dormant`] drops); a supervised one goes to its supervisor, which decides.
+///
+/// The reason is the `Dormant`'s own, `Killed` until the incarnation ends in another way.
 struct StopGuard {
     dormant: Option<Dormant>,
     parent: Option<Parent>,
-    reason: StopReason,
 }
 
 impl StopGuard {
-    fn mailbox(&mut self) -> &mut MailboxReceiver {
+    fn dormant(&mut self) -> &mut Dormant {
         match &mut self.dormant {
-            Some(dormant) => &mut dormant.mailbox,
-            None => unreachable!("the mailbox leaves the guard only when it drops"),
+            Some(dormant) => dormant,
+            None => unreachable!("the actor leaves the guard only when it drops"),
         }
     }
 }
@@ -132,10 +133,9 @@ impl Drop for StopGuard {
         let Some(mut dormant) = self.dormant.take() else {
             return;
         };
-        dormant.reason = match core::mem::replace(&mut self.reason, StopReason::Killed) {
-            StopReason::Killed => dormant.cell.kill_reason(),
-            reason => reason,
-        };
+        if dormant.reason == StopReason::Killed {
+            dormant.reason = dormant.cell.kill_reason();
+        }
         match self.parent.take() {
             Some(parent) => parent.report(dormant),
             None => drop(dormant),
@@ -151,15 +151,16 @@ impl Drop for StopGuard {
 /// start: a task killed before its first poll still reports its stop (to its supervisor, or for good).
 pub(crate) fn run<A: Actor>(
     actor: A,
-    dormant: Dormant,
+    mut dormant: Dormant,
     ctx: Context<A>,
     parent: Option<Parent>,
     started: bool,
 ) -> impl Future<Output = ()> + Send {
+    // Until this incarnation ends otherwise, it ends killed (not as the last one ended).
+    dormant.reason = StopReason::Killed;
     let guard = StopGuard {
         dormant: Some(dormant),
         parent,
-        reason: StopReason::Killed,
     };
     run_guarded(actor, guard, ctx, started)
 }
@@ -170,10 +171,7 @@ async fn run_guarded<A: Actor>(
     mut ctx: Context<A>,
     started: bool,
 ) {
-    let cell = match &guard.dormant {
-        Some(dormant) => dormant.cell.clone(),
-        None => unreachable!("the guard holds the actor until it drops"),
-    };
+    let cell = guard.dormant().cell.clone();
     if cell.pending_signal() == Signal::Kill {
         return;
     }
@@ -181,13 +179,13 @@ async fn run_guarded<A: Actor>(
         && let Err(panic) = guarded(actor.on_start(&mut ctx), || "on_start".to_owned()).await
     {
         // A failed start is not a stop: `on_stop` runs only for actors that started.
-        guard.reason = StopReason::Panicked(panic);
+        guard.dormant().reason = StopReason::Panicked(panic);
         return;
     }
-    let reason = message_loop(&mut actor, guard.mailbox(), &mut ctx, &cell).await;
+    let reason = message_loop(&mut actor, &mut guard.dormant().mailbox, &mut ctx, &cell).await;
     if guard.parent.is_none() {
         // Refuse new messages at once: senders get theirs back instead of queueing them for nobody.
-        guard.mailbox().close();
+        guard.dormant().mailbox.close();
     }
     let reason = match guarded(actor.on_stop(&mut ctx, &reason), || "on_stop".to_owned()).await {
         Ok(()) => reason,
@@ -195,7 +193,7 @@ async fn run_guarded<A: Actor>(
         Err(_) => reason,
     };
     // An unsupervised actor's queued messages become dead letters when the guard drops.
-    guard.reason = reason;
+    guard.dormant().reason = reason;
 }
 
 /// Starts an incarnation of a supervised actor: builds its state with `factory` and runs its
