@@ -451,9 +451,10 @@ async fn a_failed_start_counts_as_a_failure() {
         }
         other => panic!("expected a failed start, got {other:?}"),
     }
-    // Two failed starts, then the restart that started.
+    // Two failed starts (the first start and the first restart), then the restart that started: two
+    // restarts, since a restart counts whether its start succeeds or not.
     let stats = root.stats().await.unwrap();
-    assert_eq!((stats.exits, stats.restarts), (2, 1));
+    assert_eq!((stats.exits, stats.restarts), (2, 2));
 }
 
 // ---------------------------------------------------------------------------------------------

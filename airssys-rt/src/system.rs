@@ -9,7 +9,7 @@ use std::time::Duration;
 use tokio::runtime::Handle;
 
 use crate::actor::actor_ref::Strong;
-use crate::actor::mailbox::{self, ActorCell, MailboxHandle, MailboxKind, Signal};
+use crate::actor::mailbox::{self, ActorCell, Farewell, MailboxHandle, MailboxKind, Signal};
 use crate::actor::run::{self, Dormant};
 use crate::actor::{Actor, ActorRef, Context};
 use crate::address::ActorAddress;
@@ -63,6 +63,7 @@ struct SystemInner {
 
 /// What an actor's task needs of its system when it stops: to leave the routing table and report its
 /// dead letters. Holds the system weakly: actors do not keep their system alive.
+#[derive(Clone)]
 pub(crate) struct Exit {
     system: std::sync::Weak<SystemInner>,
     address: ActorAddress,
@@ -77,23 +78,9 @@ impl Exit {
         }
     }
 
-    /// Whether anyone would receive dead letters (they are counted either way).
-    pub(crate) fn wants_dead_letters(&self) -> bool {
-        self.system
-            .upgrade()
-            .is_some_and(|system| system.dead_letters.has_subscribers())
-    }
-
-    pub(crate) fn dead_letter(&self, letter: DeadLetter) {
-        if let Some(system) = self.system.upgrade() {
-            system.report_dead_letter(letter);
-        }
-    }
-
-    pub(crate) fn count_dead_letter(&self) {
-        if let Some(system) = self.system.upgrade() {
-            system.stats.dead_letters.incr();
-        }
+    /// The system, if it still exists.
+    pub(crate) fn system(&self) -> Option<ActorSystem> {
+        self.system.upgrade().map(|inner| ActorSystem { inner })
     }
 }
 
@@ -292,7 +279,7 @@ impl ActorSystem {
             }
             // Supervised actors are stopped by their supervisors, in reverse start order.
             for actor in actors.iter().filter(|actor| !actor.cell.is_supervised()) {
-                actor.signal(Signal::Drain);
+                actor.farewell(Farewell::Drain);
             }
             for actor in &actors {
                 if tokio::time::timeout_at(deadline, actor.cell.wait_for_stop())

@@ -8,7 +8,7 @@ use std::sync::{Arc, Weak};
 
 use crate::actor::ask::AskRequest;
 use crate::actor::error::{SendError, StopReason};
-use crate::actor::mailbox::{MailboxHandle, Refused, Signal, Slot};
+use crate::actor::mailbox::{Farewell, MailboxHandle, Refused, Signal, Slot};
 use crate::actor::{Actor, Handler};
 use crate::address::ActorAddress;
 use crate::envelope::ErasedEnvelope;
@@ -33,13 +33,10 @@ impl Strong {
             message: ErasedEnvelope::new(message),
             index,
         };
-        self.0
-            .sender
-            .try_send(slot)
-            .map_err(|refused| match refused {
-                Refused::Full(slot) => SendError::Full(slot.into_message()),
-                Refused::Stopped(slot) => SendError::Stopped(slot.into_message()),
-            })
+        self.0.try_send(slot).map_err(|refused| match refused {
+            Refused::Full(slot) => SendError::Full(slot.into_message()),
+            Refused::Stopped(slot) => SendError::Stopped(slot.into_message()),
+        })
     }
 
     async fn send<M: Message>(&self, index: u32, message: M) -> Result<(), SendError<M>> {
@@ -48,7 +45,6 @@ impl Strong {
             index,
         };
         self.0
-            .sender
             .send(slot)
             .await
             .map_err(|slot| SendError::Stopped(slot.into_message()))
@@ -195,23 +191,32 @@ impl<A: Actor> ActorRef<A> {
     }
 
     /// Asks the actor to stop: it finishes the message it is handling, runs `on_stop`, and stops with
-    /// [`StopReason::Stopped`]. The request overtakes queued messages, which are not handled: each
-    /// queued ask fails with [`AskError::Stopped`](crate::AskError::Stopped).
+    /// [`StopReason::Stopped`]. It refuses new messages at once (they come back as
+    /// [`SendError::Stopped`]). The request overtakes queued messages, which are not handled: each
+    /// becomes a dead letter, and each queued ask fails with [`AskError::Stopped`](crate::AskError::Stopped).
+    ///
+    /// A [supervised](crate::supervisor) actor that is stopped is not restarted, whatever its restart
+    /// policy: its supervisor removes it, even if the request came while it waited for a restart.
     pub fn stop(&self) {
-        self.strong.0.signal(Signal::Stop);
+        self.strong.0.farewell(Farewell::Stop);
     }
 
     /// Asks the actor to stop once its mailbox is empty: it refuses new messages at once (they come back
     /// as [`SendError::Stopped`]), handles every queued one, runs `on_stop`, and stops with
     /// [`StopReason::Drained`].
+    ///
+    /// A [supervised](crate::supervisor) actor that is drained is not restarted: its supervisor removes
+    /// it once it has drained. Drained while it waited for a restart, it is restarted once, to handle
+    /// what is queued, and then removed.
     pub fn drain(&self) {
-        self.strong.0.signal(Signal::Drain);
+        self.strong.0.farewell(Farewell::Drain);
     }
 
     /// Stops the actor at once: the handler running now is abandoned at its next `.await` (a
     /// synchronous handler runs to its end), `on_stop` is not run, queued messages are not handled
     /// (queued asks fail with [`AskError::Stopped`](crate::AskError::Stopped)), and it stops with
-    /// [`StopReason::Killed`].
+    /// [`StopReason::Killed`]. A kill is abnormal: a [supervised](crate::supervisor) actor is restarted
+    /// as its policy says (a kill while it waits for a restart changes nothing: it is not running).
     pub fn kill(&self) {
         self.strong.0.signal(Signal::Kill);
     }
@@ -348,9 +353,10 @@ impl<M: Message> Recipient<M> {
         self.strong.0.cell.wait_for_stop().await
     }
 
-    /// Whether its mailbox is closed (the actor stopped or is stopping): sooner than `!is_alive()`.
+    /// Whether the actor refuses new messages (it stopped, or was asked to stop): sooner than
+    /// `!is_alive()`.
     pub(crate) fn is_closed(&self) -> bool {
-        self.strong.0.sender.is_closed()
+        self.strong.0.refuses()
     }
 }
 

@@ -147,7 +147,7 @@ impl<M: Message> Future for AskFuture<'_, M> {
             match mem::replace(this.state, State::Done) {
                 State::Start(message) => {
                     let (slot, receiver) = slot(message, *this.index);
-                    match this.handle.sender.try_send(slot) {
+                    match this.handle.try_send(slot) {
                         Ok(()) => *this.state = State::Waiting(receiver),
                         Err(Refused::Stopped(slot)) => {
                             return Poll::Ready(Err(AskError::Send(SendError::Stopped(unsent(
@@ -166,6 +166,10 @@ impl<M: Message> Future for AskFuture<'_, M> {
                     }
                 }
                 State::Reserving(message, mut reserve) => match reserve.as_mut().poll(cx) {
+                    // Asked to stop or drain while the ask waited for room: refused, as a new send.
+                    Poll::Ready(Ok(_)) if this.handle.refuses() => {
+                        return Poll::Ready(Err(AskError::Send(SendError::Stopped(message))));
+                    }
                     Poll::Ready(Ok(permit)) => {
                         let (slot, receiver) = slot(message, *this.index);
                         permit.send(slot);

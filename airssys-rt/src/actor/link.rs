@@ -86,12 +86,12 @@ impl Delivery {
             message: ErasedEnvelope::new(message),
             index: self.index,
         };
-        match handle.sender.try_send(slot) {
+        match handle.try_send(slot) {
             Ok(()) => {}
             Err(Refused::Full(slot)) => {
                 let system = self.system.clone();
                 self.runtime.spawn(async move {
-                    if let Err(slot) = handle.sender.send(slot).await {
+                    if let Err(slot) = handle.send(slot).await {
                         closed(&system, handle.cell.address, slot);
                     }
                 });

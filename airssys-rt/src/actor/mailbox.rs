@@ -1,13 +1,15 @@
 //! Mailboxes: the queue of an actor's messages, the slot each message occupies, and the state an
 //! actor's references share with its task.
 
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::AbortHandle;
 
 use crate::actor::error::{ActorPanic, StopReason};
+use crate::actor::signal::Signals;
+pub(crate) use crate::actor::signal::{Farewell, Signal};
 use crate::address::ActorAddress;
 use crate::envelope::ErasedEnvelope;
 use crate::message::Message;
@@ -176,6 +178,25 @@ impl MailboxReceiver {
         }
     }
 
+    /// Polls for the next message: `Ready(None)` only once the mailbox is closed, empty, and no send
+    /// into it is in flight.
+    pub(crate) fn poll_recv(
+        &mut self,
+        cx: &mut core::task::Context<'_>,
+    ) -> core::task::Poll<Option<Slot>> {
+        match self {
+            MailboxReceiver::Unbounded(rx) => rx.poll_recv(cx),
+            MailboxReceiver::Bounded(rx) => rx.poll_recv(cx),
+        }
+    }
+
+    /// A receiver of no mailbox, closed: what is left in place of one handed to another owner.
+    pub(crate) fn closed() -> Self {
+        let (_, mut rx) = mpsc::unbounded_channel();
+        rx.close();
+        MailboxReceiver::Unbounded(rx)
+    }
+
     /// Refuses new messages; those already queued can still be received.
     pub(crate) fn close(&mut self) {
         match self {
@@ -185,25 +206,12 @@ impl MailboxReceiver {
     }
 }
 
-/// A request to the actor's task, checked between messages: it overtakes queued messages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-#[repr(u8)]
-pub(crate) enum Signal {
-    None = 0,
-    /// Refuse new messages, handle the queued ones, then stop.
-    Drain = 1,
-    /// Stop after the current message.
-    Stop = 2,
-    /// Stop now.
-    Kill = 3,
-}
-
 /// What an actor's references, its task and the system share. It outlives the actor's incarnations:
 /// a supervised actor that restarts keeps its cell, so references to it stay valid.
 pub(crate) struct ActorCell {
     pub(crate) address: ActorAddress,
-    /// The strongest [`Signal`] requested so far (of the current incarnation).
-    signal: AtomicU8,
+    /// What the current incarnation is asked to do, and whether the actor is asked to end for good.
+    signals: Signals,
     /// Strong references ([`ActorRef`](crate::ActorRef), [`Recipient`](crate::Recipient)) alive.
     refs: AtomicUsize,
     pub(crate) stopped: watch::Sender<Option<StopReason>>,
@@ -250,7 +258,7 @@ impl ActorCell {
     pub(crate) fn new(address: ActorAddress) -> Self {
         ActorCell {
             address,
-            signal: AtomicU8::new(Signal::None as u8),
+            signals: Signals::new(),
             refs: AtomicUsize::new(0),
             stopped: watch::Sender::new(None),
             abort: Mutex::new(None),
@@ -264,7 +272,7 @@ impl ActorCell {
     /// Records `signal` (a weaker one than already requested changes nothing); the caller wakes the
     /// task. A kill also aborts the task.
     fn raise(&self, signal: Signal) {
-        self.signal.fetch_max(signal as u8, Ordering::AcqRel);
+        self.signals.raise(signal);
         if signal == Signal::Kill
             && let Some(abort) = lock(&self.abort).as_ref()
         {
@@ -281,19 +289,20 @@ impl ActorCell {
         *abort = Some(task);
     }
 
-    /// Clears what the last incarnation was asked, before a restart.
-    pub(crate) fn reset_for_restart(&self) {
-        self.signal.store(Signal::None as u8, Ordering::Release);
+    /// Clears what ended the last incarnation (a kill, a supervisor's stop), before a restart; a
+    /// farewell stays raised, and is returned.
+    pub(crate) fn begin_incarnation(&self) -> Farewell {
         lock(&self.exit_reason).take();
+        self.signals.begin_incarnation()
     }
 
     pub(crate) fn pending_signal(&self) -> Signal {
-        match self.signal.load(Ordering::Acquire) {
-            0 => Signal::None,
-            1 => Signal::Drain,
-            2 => Signal::Stop,
-            _ => Signal::Kill,
-        }
+        self.signals.pending()
+    }
+
+    /// Whether the actor was asked to end for good ([`Farewell`]), and how.
+    pub(crate) fn farewell_asked(&self) -> Farewell {
+        self.signals.farewell_asked()
     }
 
     /// The reason to report for a kill: the one a link set, or `Killed`.
@@ -413,10 +422,41 @@ impl Message for Wake {
 pub(crate) const WAKE: u32 = u32::MAX - 1;
 
 impl MailboxHandle {
-    /// Requests `signal` and wakes the actor.
+    /// Requests `signal` of the current incarnation and wakes the actor.
     pub(crate) fn signal(&self, signal: Signal) {
         self.cell.raise(signal);
         self.wake();
+    }
+
+    /// Asks the actor to end for good: from now on its mailbox refuses new messages, a supervisor does
+    /// not restart it, and its task is woken to act on it.
+    pub(crate) fn farewell(&self, farewell: Farewell) {
+        self.cell.signals.farewell(farewell);
+        self.wake();
+    }
+
+    /// Enqueues without waiting; refused once the actor was asked to end for good.
+    #[inline]
+    pub(crate) fn try_send(&self, slot: Slot) -> Result<(), Refused> {
+        if self.cell.farewell_asked() != Farewell::None {
+            return Err(Refused::Stopped(slot));
+        }
+        self.sender.try_send(slot)
+    }
+
+    /// Enqueues, waiting for room in a bounded mailbox; refused once the actor was asked to end for
+    /// good. `Err` gives the slot back.
+    pub(crate) async fn send(&self, slot: Slot) -> Result<(), Slot> {
+        if self.cell.farewell_asked() != Farewell::None {
+            return Err(slot);
+        }
+        self.sender.send(slot).await
+    }
+
+    /// Whether the actor refuses new messages: it was asked to end for good, or its mailbox is
+    /// closed (it stopped, or is stopping).
+    pub(crate) fn refuses(&self) -> bool {
+        self.cell.farewell_asked() != Farewell::None || self.sender.is_closed()
     }
 
     pub(crate) fn remove_ref(&self) {

@@ -98,6 +98,7 @@ pub(crate) mod error;
 pub mod link;
 pub(crate) mod mailbox;
 pub(crate) mod run;
+mod signal;
 
 use core::future::Future;
 use std::any::TypeId;

@@ -2,7 +2,7 @@
 
 use core::future::Future;
 use core::pin::Pin;
-use core::task::{Context as TaskContext, Poll};
+use core::task::{Context as TaskContext, Poll, Waker};
 use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
@@ -60,7 +60,15 @@ async fn guarded<F: Future>(
 /// reports every message still queued as a dead letter (an ask among them fails with
 /// `AskError::Stopped` as its reply channel drops), and publishes the stop reason (which runs monitors
 /// and links), in that order. However a dormant actor is lost (a supervisor that drops it, or is killed
-/// while holding it), nothing queued is lost silently.
+/// while holding it), nothing queued is lost silently:
+///
+/// - **Sends in flight.** A send that passed the mailbox's closed check just before the close is still
+///   writing its message when the drain finds the queue empty; tokio's `try_recv` then says `Empty`, not
+///   `Disconnected`. The drain therefore ends only when a poll of the closed mailbox says it is both
+///   empty *and* idle (no send in flight, no room reserved); otherwise a task waits for those sends and
+///   buries what they deliver, and the stop is published after it.
+/// - **User `Drop` code.** Burying a message drops it, which runs its `Drop`: a panic there is caught
+///   (the message is counted as a dead letter all the same), so the stop is always published.
 pub(crate) struct Dormant {
     pub(crate) mailbox: MailboxReceiver,
     pub(crate) cell: Arc<ActorCell>,
@@ -69,6 +77,9 @@ pub(crate) struct Dormant {
     unwrap_ask: fn(ErasedEnvelope, u32) -> (ErasedEnvelope, bool),
     /// Why the last incarnation stopped.
     pub(crate) reason: StopReason,
+    /// Set on the copy that finishes a drain in a task of its own: that one publishes even if its
+    /// mailbox is still not idle (its task was dropped with its runtime).
+    settling: bool,
 }
 
 impl Dormant {
@@ -83,6 +94,60 @@ impl Dormant {
             exit,
             unwrap_ask: A::__unwrap_ask,
             reason: StopReason::Killed,
+            settling: false,
+        }
+    }
+
+    /// Buries every message the closed mailbox holds now; returns whether it is also idle: no send in
+    /// flight, so nothing can arrive any more.
+    fn bury_queued(&mut self, system: Option<&ActorSystem>) -> bool {
+        let waker = Waker::noop();
+        let mut cx = TaskContext::from_waker(waker);
+        loop {
+            while let Ok(slot) = self.mailbox.try_recv() {
+                self.bury(slot, system);
+            }
+            // `try_recv` cannot tell "empty" from "empty but a send is writing": a poll can.
+            match self.mailbox.poll_recv(&mut cx) {
+                Poll::Ready(Some(slot)) => self.bury(slot, system),
+                Poll::Ready(None) => return true,
+                Poll::Pending => return false,
+            }
+        }
+    }
+
+    /// Reports one queued message as a dead letter (or counts it, if no one listens) and drops it.
+    fn bury(&self, slot: Slot, system: Option<&ActorSystem>) {
+        if slot.index == WAKE {
+            return;
+        }
+        let Some(system) = system else {
+            // The system is gone: nobody can be told. The drop is still contained.
+            let _ = catch_unwind(AssertUnwindSafe(move || drop(slot)));
+            return;
+        };
+        let address = self.cell.address;
+        let unwrap_ask = self.unwrap_ask;
+        let reason = &self.reason;
+        // The payload's `Drop` is user code, run here, in the runtime's teardown: a panic in it must not
+        // escape before the stop is published (nor abort the process, with a second one).
+        let _ = catch_unwind(AssertUnwindSafe(move || {
+            if system.dead_letter_sink().has_subscribers() {
+                let (payload, was_ask) = unwrap_ask(slot.message, slot.index);
+                let reason = DeadLetterReason::Stopped(reason.clone());
+                system.report_dead_letter(DeadLetter::new(address, payload, was_ask, reason));
+            } else {
+                system.stats().dead_letters.incr();
+                drop(slot);
+            }
+        }));
+    }
+
+    /// Waits for the sends in flight into the closed mailbox, burying what they deliver.
+    async fn settle(mut self) {
+        while let Some(slot) = self.mailbox.recv().await {
+            let system = self.exit.system();
+            self.bury(slot, system.as_ref());
         }
     }
 }
@@ -91,18 +156,25 @@ impl Drop for Dormant {
     fn drop(&mut self) {
         self.mailbox.close();
         self.exit.deregister();
-        let report = self.exit.wants_dead_letters();
-        while let Ok(slot) = self.mailbox.try_recv() {
-            if slot.index == WAKE {
-                continue;
-            }
-            if report {
-                let (payload, was_ask) = (self.unwrap_ask)(slot.message, slot.index);
-                let reason = DeadLetterReason::Stopped(self.reason.clone());
-                self.exit
-                    .dead_letter(DeadLetter::new(self.cell.address, payload, was_ask, reason));
-            } else {
-                self.exit.count_dead_letter();
+        let system = self.exit.system();
+        if !self.bury_queued(system.as_ref()) && !self.settling {
+            let runtime = system
+                .as_ref()
+                .map(|system| system.runtime().clone())
+                .or_else(|| tokio::runtime::Handle::try_current().ok());
+            if let Some(runtime) = runtime {
+                // Hand the mailbox to a task that waits for the sends in flight; it publishes the stop
+                // when it is done (or when it is dropped with its runtime).
+                let rest = Dormant {
+                    mailbox: core::mem::replace(&mut self.mailbox, MailboxReceiver::closed()),
+                    cell: self.cell.clone(),
+                    exit: self.exit.clone(),
+                    unwrap_ask: self.unwrap_ask,
+                    reason: self.reason.clone(),
+                    settling: true,
+                };
+                runtime.spawn(rest.settle());
+                return;
             }
         }
         self.cell.publish_stop(self.reason.clone());
@@ -183,6 +255,10 @@ async fn run_guarded<A: Actor>(
         return;
     }
     let reason = message_loop(&mut actor, &mut guard.dormant().mailbox, &mut ctx, &cell).await;
+    if reason == StopReason::Killed {
+        // Killed between two messages: as a kill anywhere else, no `on_stop`.
+        return;
+    }
     if guard.parent.is_none() {
         // Refuse new messages at once: senders get theirs back instead of queueing them for nobody.
         guard.dormant().mailbox.close();
@@ -207,7 +283,7 @@ pub(crate) async fn start_supervised<A: Actor>(
     system: &ActorSystem,
     parent: Parent,
 ) -> Result<(), Dormant> {
-    dormant.cell.reset_for_restart();
+    dormant.cell.begin_incarnation();
     let mut actor = match catch_unwind(AssertUnwindSafe(factory)) {
         Ok(actor) => actor,
         Err(payload) => {

@@ -296,7 +296,7 @@ impl MessageBroker {
             index,
         };
         let stats = self.system.stats();
-        let (slot, failure) = match route.handle.sender.try_send(slot) {
+        let (slot, failure) = match route.handle.try_send(slot) {
             Ok(()) => {
                 stats.routed.incr();
                 return Ok(());

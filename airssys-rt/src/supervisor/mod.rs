@@ -66,8 +66,14 @@
 //!   failure, up to the root. Each restart of a group (one-for-all, rest-for-one) counts once.
 //! - **Backoff.** With a [`Backoff`], restarts wait exponentially longer delays, with jitter.
 //!
-//! A supervised child whose mailbox was closed for good ([`drain`](crate::ActorRef::drain)) is not
-//! restarted: it is removed, as if temporary.
+//! **Asked to end, a child is not restarted.** A child stopped or drained through a reference
+//! ([`ActorRef::stop`](crate::ActorRef::stop), [`ActorRef::drain`](crate::ActorRef::drain)) is
+//! removed once it has stopped, whatever its restart policy, as in Akka, where stopping a child is not
+//! a failure. This holds when the request comes while the child waits for a restart (after a crash,
+//! during a backoff delay): a stopped child is then not started again, and a drained one is started
+//! once, to handle what is queued, then removed. A [`kill`](crate::ActorRef::kill) is a failure:
+//! restarted as the policy says. A child that stops itself ([`Context::stop`]) is restarted as its
+//! policy says: a permanent child is, a transient one is not, as in OTP.
 //!
 //! # Stopping
 //!
@@ -113,7 +119,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use crate::actor::actor_ref::Strong;
-use crate::actor::mailbox::{MailboxHandle, Signal, Slot};
+use crate::actor::mailbox::{Farewell, MailboxHandle, Signal, Slot};
 use crate::actor::run::Dormant;
 use crate::actor::{Actor, ActorRef, AskError, Context, DelayedMessage, Handler, StopReason};
 use crate::address::ActorAddress;
@@ -328,7 +334,7 @@ pub struct ChildInfo {
     pub restart: Restart,
     /// Whether an incarnation is running (not waiting for a restart).
     pub running: bool,
-    /// How many times it was restarted.
+    /// How many times it was restarted (a restart whose start failed counts too).
     pub restarts: u32,
 }
 
@@ -342,7 +348,7 @@ pub struct SupervisorStats {
     pub running: usize,
     /// Incarnations of its children that stopped on their own.
     pub exits: u64,
-    /// Restarts it made.
+    /// Restarts it made, including those whose start failed.
     pub restarts: u64,
 }
 
@@ -474,11 +480,19 @@ impl Supervisor {
 
     async fn start(&mut self, index: usize, ctx: &mut Context<Self>) {
         let child = &mut self.children[index];
-        let ChildState::Dormant(dormant) =
+        let ChildState::Dormant(mut dormant) =
             core::mem::replace(&mut child.state, ChildState::Starting)
         else {
             return;
         };
+        if child.strong.handle().cell.farewell_asked() == Farewell::Stop {
+            // Stopped for good while it waited for this start: it is not started, and `process`
+            // removes it.
+            dormant.reason = StopReason::Stopped;
+            let key = child.key;
+            self.stashed.push_back(ChildExit { key, dormant });
+            return;
+        }
         let parent = Parent {
             key: child.key,
             exits: self.exits_sender.clone(),
@@ -487,6 +501,12 @@ impl Supervisor {
         let start = child.spec.start.clone();
         let handle = child.strong.handle().clone();
         let first = !core::mem::replace(&mut child.attempted, true);
+        if !first {
+            // Every restart counts, whether the new incarnation starts or fails to.
+            child.restarts += 1;
+            self.stats.restarts += 1;
+            ctx.system().supervision().restarts.incr();
+        }
         match start.start(dormant, handle, ctx.system(), parent).await {
             Ok(()) => {
                 let child = &mut self.children[index];
@@ -495,9 +515,6 @@ impl Supervisor {
                 let kind = if first {
                     SupervisionEventKind::Started
                 } else {
-                    child.restarts += 1;
-                    self.stats.restarts += 1;
-                    ctx.system().supervision().restarts.incr();
                     SupervisionEventKind::Restarted(child.restarts)
                 };
                 self.event(ctx, index, kind);
@@ -536,8 +553,9 @@ impl Supervisor {
         let child = &mut self.children[index];
         child.state = ChildState::Dormant(dormant);
         let ran_for = child.started_at.take().map(|started| started.elapsed());
-        let closed = child.strong.handle().sender.is_closed();
-        let restart = !closed
+        // Asked to stop or drain for good (or its mailbox closed): never restarted.
+        let ended = child.strong.handle().refuses();
+        let restart = !ended
             && match child.spec.restart {
                 Restart::Permanent => true,
                 Restart::Transient => !reason.is_normal(),
@@ -582,8 +600,13 @@ impl Supervisor {
             return;
         };
         let delay = self.backoff(index, ran_for);
-        if delay.is_zero() {
+        if delay.is_zero() && ran_for.is_some() {
             self.start_group(&keys, ctx).await;
+        } else if delay.is_zero() {
+            // It failed to start: restart it through the mailbox, so that a child whose start always
+            // fails, under a permissive intensity, does not keep the supervisor from its other
+            // messages (`stats`, a kill) in an endless loop of starts.
+            let _ = ctx.actor_ref().tell(RestartDue { keys });
         } else {
             self.event(ctx, index, SupervisionEventKind::RestartScheduled(delay));
             self.delayed.retain(|delayed| !delayed.is_finished());
@@ -639,11 +662,12 @@ impl Supervisor {
         let key = child.key;
         let handle = child.strong.handle().clone();
         let shutdown = child.spec.shutdown;
-        handle.signal(match (shutdown, mode) {
-            (Shutdown::Brutal, _) => Signal::Kill,
-            (_, StopMode::Restart) => Signal::Stop,
-            (_, StopMode::Terminate) => Signal::Drain,
-        });
+        match (shutdown, mode) {
+            (Shutdown::Brutal, _) => handle.signal(Signal::Kill),
+            // This incarnation only: the mailbox stays open for the next.
+            (_, StopMode::Restart) => handle.signal(Signal::Stop),
+            (_, StopMode::Terminate) => handle.farewell(Farewell::Drain),
+        }
         let dormant = match shutdown {
             Shutdown::Timeout(timeout) => {
                 match tokio::time::timeout(timeout, self.wait_for_exit(key)).await {
