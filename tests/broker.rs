@@ -578,10 +578,7 @@ fn the_pool_is_safe_under_concurrency_and_bounded() {
 
 #[test]
 fn concurrent_routes_registrations_and_stops_lose_nothing() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .build()
-        .unwrap();
+    let runtime = airssys_rt_suite::two_workers();
     runtime.block_on(async {
         const TARGETS: usize = 8;
         const SENDERS: u64 = 4;

@@ -317,6 +317,13 @@ async fn supervised_sink(
     (root, child, starts, handled)
 }
 
+/// The child's stop reason; fails (on the paused clock, so at once) if it is restarted instead.
+async fn stopped_within_a_minute(child: &ActorRef<Sink>) -> StopReason {
+    tokio::time::timeout(Duration::from_secs(60), child.wait_for_stop())
+        .await
+        .expect("the child was restarted instead of stopping")
+}
+
 async fn wait_for(
     events: &mut SupervisionEvents,
     matches: impl Fn(&SupervisionEventKind) -> bool,
@@ -341,7 +348,7 @@ async fn a_child_stopped_while_it_waits_for_its_restart_is_not_restarted() {
     .await;
     child.tell(Tick).unwrap(); // waits for the next incarnation
     child.stop(); // between two incarnations
-    assert_eq!(child.wait_for_stop().await, StopReason::Stopped);
+    assert_eq!(stopped_within_a_minute(&child).await, StopReason::Stopped);
     let removed = wait_for(&mut events, |kind| {
         matches!(kind, SupervisionEventKind::Removed(_))
     })
@@ -379,13 +386,13 @@ async fn a_child_drained_while_it_waits_for_its_restart_handles_its_queue_then_i
     assert!(root.children().await.unwrap().is_empty());
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_running_permanent_child_that_is_stopped_is_removed_not_restarted() {
     let system = ActorSystem::new();
     let (root, child, starts, _) = supervised_sink(&system).await;
     assert_eq!(child.ask(Ping).await.unwrap(), 7);
     child.stop();
-    assert_eq!(child.wait_for_stop().await, StopReason::Stopped);
+    assert_eq!(stopped_within_a_minute(&child).await, StopReason::Stopped);
     assert!(root.children().await.unwrap().is_empty());
     assert_eq!(starts.load(Ordering::SeqCst), 1);
 }
@@ -426,4 +433,91 @@ async fn a_child_whose_start_always_fails_does_not_starve_its_supervisor() {
     assert_eq!(stats.running, 0);
     root.kill();
     assert_eq!(root.wait_for_stop().await, StopReason::Killed);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hazards: rejected with a clear error instead of a hang or a late panic.
+
+#[derive(Message)]
+#[message(result = bool)]
+struct AskYourself;
+
+#[derive(Message)]
+#[message(result = u32)]
+struct AskYourselfElsewhere;
+
+struct Narcissus;
+
+#[actor]
+impl Narcissus {
+    async fn ask_yourself(&mut self, _: AskYourself, ctx: &mut Context<Self>) -> bool {
+        let me = ctx.actor_ref();
+        match me.ask(Ping).timeout(Duration::from_secs(3600)).await {
+            Err(AskError::AskedItself(Ping)) => true,
+            other => panic!("a self-ask got {other:?}"),
+        }
+    }
+
+    /// Asking yourself from another task is no deadlock: the handler returns before the reply is due.
+    fn ask_yourself_elsewhere(&mut self, _: AskYourselfElsewhere, ctx: &mut Context<Self>) -> u32 {
+        let me = ctx.actor_ref();
+        tokio::spawn(async move { me.ask(Ping).await.unwrap() });
+        0
+    }
+
+    fn ping(&mut self, _: Ping) -> u32 {
+        7
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_actor_asking_itself_gets_its_message_back_at_once() {
+    let system = ActorSystem::new();
+    let narcissus = system.spawn(Narcissus);
+    assert!(narcissus.ask(AskYourself).await.unwrap());
+    assert_eq!(narcissus.ask(AskYourselfElsewhere).await.unwrap(), 0);
+    // The actor is not stuck: it answers the test, and its own spawned ask.
+    assert_eq!(narcissus.ask(Ping).await.unwrap(), 7);
+    let error = AskError::AskedItself(Ping);
+    assert!(error.to_string().contains("asked itself"), "{error}");
+}
+
+#[test]
+#[should_panic(expected = "ActorSystem needs a tokio runtime with its time driver")]
+fn a_runtime_without_timers_is_rejected_when_the_system_is_built() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let _ = ActorSystem::builder()
+        .runtime(runtime.handle().clone())
+        .build();
+}
+
+#[derive(Message)]
+struct Hang;
+
+struct Stubborn;
+
+#[actor]
+impl Stubborn {
+    async fn hang(&mut self, _: Hang) {
+        std::future::pending::<()>().await;
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_shutdown_report_counts_children_their_supervisor_killed() {
+    use airssys_rt::supervisor::Shutdown;
+    let system = ActorSystem::new();
+    let root = SupervisorSpec::new(Strategy::OneForOne)
+        .child(
+            ChildSpec::new("stubborn", || Stubborn)
+                .shutdown(Shutdown::Timeout(Duration::from_secs(1))),
+        )
+        .spawn(&system);
+    let stubborn = root.child::<Stubborn>("stubborn").await.unwrap();
+    stubborn.tell(Hang).unwrap();
+    let report = system.shutdown(Duration::from_secs(10)).await;
+    assert_eq!(stubborn.wait_for_stop().await, StopReason::Killed);
+    assert_eq!((report.stopped, report.killed), (1, 1), "{report:?}");
 }

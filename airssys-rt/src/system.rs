@@ -140,12 +140,25 @@ impl ActorSystemBuilder {
     ///
     /// # Panics
     ///
-    /// Without [`runtime`](ActorSystemBuilder::runtime), panics when called outside a tokio runtime.
+    /// Without [`runtime`](ActorSystemBuilder::runtime), when called outside a tokio runtime; and when
+    /// the runtime has no time driver (built without `enable_time`), which restarts and timeouts need.
     pub fn build(self) -> ActorSystem {
         let runtime = self.runtime.unwrap_or_else(|| {
             Handle::try_current()
                 .expect("ActorSystem needs a tokio runtime: build it inside one, or pass `runtime`")
         });
+        // Restarts, backoff, `ask(..).timeout(..)` and `send_after` need tokio's timers: without them
+        // the first would panic much later, far from the cause. Building a timer panics at once
+        // without the driver (it is never polled, so it registers nothing).
+        let timers = {
+            let _entered = runtime.enter();
+            std::panic::catch_unwind(|| drop(tokio::time::sleep(Duration::ZERO))).is_ok()
+        };
+        assert!(
+            timers,
+            "ActorSystem needs a tokio runtime with its time driver: build the runtime with \
+             `enable_time()` (or `enable_all()`); `#[tokio::main]` and `#[tokio::test]` enable it"
+        );
         ActorSystem {
             inner: Arc::new(SystemInner {
                 runtime,
@@ -165,9 +178,10 @@ impl ActorSystemBuilder {
 /// What [`ActorSystem::shutdown`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ShutdownReport {
-    /// Actors that stopped within the timeout.
+    /// Actors that stopped within the timeout, other than by a kill.
     pub stopped: usize,
-    /// Actors killed when the timeout expired.
+    /// Actors killed: when the timeout expired, or by their supervisor when their own
+    /// [`Shutdown`](crate::supervisor::Shutdown) timeout did.
     pub killed: usize,
 }
 
@@ -176,7 +190,8 @@ impl ActorSystem {
     ///
     /// # Panics
     ///
-    /// When called outside a tokio runtime.
+    /// When called outside a tokio runtime, or in one without its time driver (see
+    /// [`ActorSystemBuilder::build`]).
     pub fn new() -> Self {
         Self::builder().build()
     }
@@ -282,11 +297,16 @@ impl ActorSystem {
                 actor.farewell(Farewell::Drain);
             }
             for actor in &actors {
-                if tokio::time::timeout_at(deadline, actor.cell.wait_for_stop())
-                    .await
-                    .is_ok()
+                if let Ok(reason) =
+                    tokio::time::timeout_at(deadline, actor.cell.wait_for_stop()).await
                 {
-                    report.stopped += 1;
+                    // A supervised child its supervisor killed at its own shutdown timeout was
+                    // killed too.
+                    if reason == crate::StopReason::Killed {
+                        report.killed += 1;
+                    } else {
+                        report.stopped += 1;
+                    }
                 } else {
                     // Time is up: kill every actor at the top of a tree. A supervisor that dies kills its
                     // children; killing a child directly would only have it restarted.

@@ -146,6 +146,9 @@ impl<M: Message> Future for AskFuture<'_, M> {
         loop {
             match mem::replace(this.state, State::Done) {
                 State::Start(message) => {
+                    if crate::actor::run::running_actor() == Some(this.handle.cell.address) {
+                        return Poll::Ready(Err(AskError::AskedItself(message)));
+                    }
                     let (slot, receiver) = slot(message, *this.index);
                     match this.handle.try_send(slot) {
                         Ok(()) => *this.state = State::Waiting(receiver),

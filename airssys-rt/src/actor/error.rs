@@ -81,6 +81,11 @@ pub enum AskError<M> {
     Panicked(ActorPanic),
     /// The actor stopped (or was killed) after accepting the message and before replying to it.
     Stopped,
+    /// An actor asked itself, from one of its own handlers or hooks: it could only reply once the
+    /// handler that waits for the reply has returned, so the ask would never end. Refused before
+    /// delivery; the message is returned. Send it with `tell`, or handle it by calling the handler's
+    /// method directly.
+    AskedItself(M),
 }
 
 impl<M> AskError<M> {
@@ -88,6 +93,7 @@ impl<M> AskError<M> {
     pub fn into_message(self) -> Option<M> {
         match self {
             AskError::Send(error) => Some(error.into_message()),
+            AskError::AskedItself(message) => Some(message),
             _ => None,
         }
     }
@@ -100,6 +106,7 @@ impl<M: Message> fmt::Debug for AskError<M> {
             AskError::Timeout => write!(f, "AskError::Timeout({})", M::MESSAGE_TYPE),
             AskError::Panicked(panic) => write!(f, "AskError::Panicked({panic:?})"),
             AskError::Stopped => write!(f, "AskError::Stopped({})", M::MESSAGE_TYPE),
+            AskError::AskedItself(_) => write!(f, "AskError::AskedItself({})", M::MESSAGE_TYPE),
         }
     }
 }
@@ -112,6 +119,11 @@ impl<M: Message> fmt::Display for AskError<M> {
             AskError::Timeout => write!(f, "no reply to `{name}` before the timeout"),
             AskError::Panicked(panic) => write!(f, "the handler of `{name}` panicked: {panic}"),
             AskError::Stopped => write!(f, "the actor stopped before replying to `{name}`"),
+            AskError::AskedItself(_) => write!(
+                f,
+                "an actor asked itself `{name}`: it cannot reply while it waits for the reply \
+                 (a deadlock); `tell` it instead"
+            ),
         }
     }
 }

@@ -4,6 +4,7 @@ use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context as TaskContext, Poll, Waker};
 use std::any::Any;
+use std::cell::Cell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
@@ -15,6 +16,7 @@ use crate::actor::mailbox::{
     ActorCell, MailboxHandle, MailboxReceiver, ReplyTo, Signal, Slot, WAKE,
 };
 use crate::actor::{Actor, AfterPanic, Context};
+use crate::address::ActorAddress;
 use crate::broker::dead_letter::{DeadLetter, DeadLetterReason};
 use crate::envelope::ErasedEnvelope;
 use crate::supervisor::Parent;
@@ -23,11 +25,31 @@ use crate::system::{ActorSystem, Exit};
 /// Messages handled in a row before the task yields to the scheduler, for fairness.
 const BATCH: u32 = 64;
 
+thread_local! {
+    /// The address of the actor whose handler or hook runs on this thread now, if any: what an `ask`
+    /// checks to refuse an actor asking itself.
+    static RUNNING: Cell<Option<ActorAddress>> = const { Cell::new(None) };
+}
+
+/// The actor whose handler or hook runs on this thread now.
+pub(crate) fn running_actor() -> Option<ActorAddress> {
+    RUNNING.with(Cell::get)
+}
+
+/// Runs `f` as actor `address`'s code: [`running_actor`] says so meanwhile, panics included.
+fn running_as<R>(address: ActorAddress, f: impl FnOnce() -> R) -> R {
+    let outer = RUNNING.with(|running| running.replace(Some(address)));
+    let result = f();
+    RUNNING.with(|running| running.set(outer));
+    result
+}
+
 pin_project! {
-    /// Runs a future, turning a panic inside it into an `Err`.
+    /// Runs a future as an actor's code, turning a panic inside it into an `Err`.
     struct CatchUnwind<F> {
         #[pin]
         inner: F,
+        address: ActorAddress,
     }
 }
 
@@ -35,8 +57,11 @@ impl<F: Future> Future for CatchUnwind<F> {
     type Output = Result<F::Output, Box<dyn Any + Send>>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
-        let inner = self.project().inner;
-        match catch_unwind(AssertUnwindSafe(|| inner.poll(cx))) {
+        let this = self.project();
+        let inner = this.inner;
+        match running_as(*this.address, || {
+            catch_unwind(AssertUnwindSafe(|| inner.poll(cx)))
+        }) {
             Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
             Ok(Poll::Pending) => Poll::Pending,
             Err(payload) => Poll::Ready(Err(payload)),
@@ -45,12 +70,16 @@ impl<F: Future> Future for CatchUnwind<F> {
 }
 
 async fn guarded<F: Future>(
+    address: ActorAddress,
     future: F,
     during: impl FnOnce() -> String,
 ) -> Result<F::Output, ActorPanic> {
-    CatchUnwind { inner: future }
-        .await
-        .map_err(|payload| ActorPanic::new(&*payload, during()))
+    CatchUnwind {
+        inner: future,
+        address,
+    }
+    .await
+    .map_err(|payload| ActorPanic::new(&*payload, during()))
 }
 
 /// An actor's mailbox and identity with no incarnation running: between two incarnations of a
@@ -248,7 +277,10 @@ async fn run_guarded<A: Actor>(
         return;
     }
     if !started
-        && let Err(panic) = guarded(actor.on_start(&mut ctx), || "on_start".to_owned()).await
+        && let Err(panic) = guarded(ctx.address(), actor.on_start(&mut ctx), || {
+            "on_start".to_owned()
+        })
+        .await
     {
         // A failed start is not a stop: `on_stop` runs only for actors that started.
         guard.dormant().reason = StopReason::Panicked(panic);
@@ -263,7 +295,11 @@ async fn run_guarded<A: Actor>(
         // Refuse new messages at once: senders get theirs back instead of queueing them for nobody.
         guard.dormant().mailbox.close();
     }
-    let reason = match guarded(actor.on_stop(&mut ctx, &reason), || "on_stop".to_owned()).await {
+    let reason = match guarded(ctx.address(), actor.on_stop(&mut ctx, &reason), || {
+        "on_stop".to_owned()
+    })
+    .await
+    {
         Ok(()) => reason,
         Err(panic) if reason.is_normal() => StopReason::Panicked(panic),
         Err(_) => reason,
@@ -293,7 +329,11 @@ pub(crate) async fn start_supervised<A: Actor>(
         }
     };
     let mut ctx = Context::new(handle, system.clone());
-    if let Err(panic) = guarded(actor.on_start(&mut ctx), || "on_start".to_owned()).await {
+    if let Err(panic) = guarded(ctx.address(), actor.on_start(&mut ctx), || {
+        "on_start".to_owned()
+    })
+    .await
+    {
         dormant.reason = StopReason::Panicked(panic);
         return Err(dormant);
     }
@@ -364,7 +404,7 @@ async fn message_loop<A: Actor>(
         };
         if let Err(panic) = outcome {
             reply.fail(&panic);
-            let resume = guarded(async { actor.on_panic(ctx, &panic) }, || {
+            let resume = guarded(ctx.address(), async { actor.on_panic(ctx, &panic) }, || {
                 "on_panic".to_owned()
             })
             .await;
@@ -394,9 +434,11 @@ fn handle<A: Actor>(
     reply: &mut ReplyTo,
 ) -> Handled {
     let Slot { message, index } = slot;
-    let handled = catch_unwind(AssertUnwindSafe(|| {
-        actor.__dispatch_sync(message, index, reply, ctx)
-    }));
+    let handled = running_as(ctx.address(), || {
+        catch_unwind(AssertUnwindSafe(|| {
+            actor.__dispatch_sync(message, index, reply, ctx)
+        }))
+    });
     match handled {
         Ok(None) => Handled::Done,
         Ok(Some(message)) => Handled::Async(message, index),
@@ -420,9 +462,11 @@ async fn handle_async<A: Actor>(
     reply: &mut ReplyTo,
 ) -> Result<(), ActorPanic> {
     let message_type = message.message_type();
-    guarded(actor.__dispatch(message, index, reply, ctx), || {
-        during(message_type)
-    })
+    guarded(
+        ctx.address(),
+        actor.__dispatch(message, index, reply, ctx),
+        || during(message_type),
+    )
     .await
 }
 
