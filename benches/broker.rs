@@ -217,5 +217,51 @@ fn pool(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, resolution, throughput, ask, fan_out, pool);
+/// Subscriber churn beside 10,000 standing subscribers: spawn, subscribe, stop (removed as it stops),
+/// against the same cycle without the subscription. Subscribing scanned the list, so its cost grew with
+/// the topic; it is a map lookup now.
+fn topic_churn(c: &mut Criterion) {
+    let runtime = current_thread();
+    let system = runtime.block_on(async { ActorSystem::new() });
+    let topic = system.broker().topic::<Tick>("churn").unwrap();
+    let standing: Vec<_> = (0..10_000)
+        .map(|_| {
+            let actor = runtime.block_on(async { system.spawn(Counter(0)) });
+            topic.subscribe(actor.recipient());
+            actor
+        })
+        .collect();
+    let mut group = c.benchmark_group("topic churn, 10,000 subscribers");
+    group.bench_function("spawn + subscribe + stop", |b| {
+        b.iter(|| {
+            runtime.block_on(async {
+                let actor = system.spawn(Counter(0));
+                topic.subscribe(actor.recipient());
+                actor.stop();
+                actor.wait_for_stop().await;
+            })
+        })
+    });
+    group.bench_function("spawn + stop", |b| {
+        b.iter(|| {
+            runtime.block_on(async {
+                let actor = system.spawn(Counter(0));
+                actor.stop();
+                actor.wait_for_stop().await;
+            })
+        })
+    });
+    group.finish();
+    assert_eq!(topic.subscriber_count(), standing.len());
+}
+
+criterion_group!(
+    benches,
+    resolution,
+    throughput,
+    ask,
+    fan_out,
+    pool,
+    topic_churn
+);
 criterion_main!(benches);

@@ -87,3 +87,47 @@ fn an_async_handler_ask_allocates_once() {
         assert_eq!(counted.allocations, ASKS, "{counted:?}");
     });
 }
+
+/// 64 KiB, handled by an `async` handler that takes it by value.
+#[derive(Message)]
+struct Frame([u8; 65_536]);
+
+struct Player(u64);
+
+#[actor]
+impl Player {
+    async fn frame(&mut self, Frame(pixels): Frame) {
+        tokio::task::yield_now().await;
+        self.0 += u64::from(pixels[0]);
+    }
+
+    fn total(&self, _: Total) -> u64 {
+        self.0
+    }
+}
+
+#[test]
+fn an_idle_actor_does_not_carry_the_future_of_its_largest_message() {
+    current_thread().block_on(async {
+        let system = ActorSystem::new();
+        // Warm up the system's tables.
+        drop(system.spawn(Counter(0)));
+        let (spawned, player) = airssys_rt_suite::allocations(|| system.spawn(Player(0)));
+        let (plain, counter) = airssys_rt_suite::allocations(|| system.spawn(Counter(0)));
+        // The task of a `Player` held its handler's future, 64 KiB of message several times over (266 KB
+        // measured); now the handler's future is boxed when a frame comes, so spawning a `Player` costs
+        // what spawning a `Counter` does, give or take its own small state.
+        assert!(
+            spawned.bytes < plain.bytes + 1024,
+            "spawning an actor with a 64 KiB async handler allocated {} bytes, a plain one {}",
+            spawned.bytes,
+            plain.bytes
+        );
+        // And the handler works, frame after frame.
+        for _ in 0..3 {
+            player.tell(Frame([1; 65_536])).unwrap();
+        }
+        assert_eq!(player.ask(Total).await.unwrap(), 3);
+        assert_eq!(counter.ask(Total).await.unwrap(), 0);
+    });
+}

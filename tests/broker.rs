@@ -471,14 +471,24 @@ async fn a_thousand_subscribers_each_receive_every_publication() {
     assert_eq!(handled.load(Ordering::SeqCst), 10_000);
     assert_eq!(broker.stats().published, 10);
 
-    // Subscribers that stop are removed.
+    // Subscribers that stop are removed as they stop, with their mailboxes, not at the next publish.
     for subscriber in &subscribers[..400] {
         subscriber.stop();
         subscriber.wait_for_stop().await;
     }
-    let report = prices.publish(Price(1));
-    assert_eq!((report.delivered, report.removed), (600, 400));
     assert_eq!(prices.subscriber_count(), 600);
+    let report = prices.publish(Price(1));
+    assert_eq!((report.delivered, report.removed), (600, 0));
+
+    // One asked to stop refuses at once: the publish skips it and removes it.
+    subscribers[400].stop();
+    let report = prices.publish(Price(1));
+    assert_eq!((report.delivered, report.removed), (599, 1));
+    assert_eq!(prices.subscriber_count(), 599);
+    // Unsubscribing is by address; a second time finds nothing.
+    assert!(prices.unsubscribe(subscribers[401].address()));
+    assert!(!prices.unsubscribe(subscribers[401].address()));
+    assert_eq!(prices.subscriber_count(), 598);
 
     // A topic name carries one type.
     let mismatch = broker.topic::<Note>("prices").unwrap_err();

@@ -521,3 +521,38 @@ async fn the_shutdown_report_counts_children_their_supervisor_killed() {
     assert_eq!(stubborn.wait_for_stop().await, StopReason::Killed);
     assert_eq!((report.stopped, report.killed), (1, 1), "{report:?}");
 }
+
+/// 1 MiB, taken by value by an `async` handler.
+#[derive(Message)]
+struct Huge([u8; 1 << 20]);
+
+struct Archive(usize);
+
+#[actor]
+impl Archive {
+    async fn huge(&mut self, Huge(bytes): Huge) {
+        tokio::task::yield_now().await;
+        self.0 += bytes.len();
+    }
+
+    fn ping(&mut self, _: Ping) -> u32 {
+        7
+    }
+}
+
+#[test]
+fn an_actor_with_a_handler_of_a_huge_message_spawns_on_a_worker_thread() {
+    let runtime = airssys_rt_suite::two_workers();
+    runtime.block_on(async {
+        let system = ActorSystem::new();
+        // Spawned from a worker, whose stack is 2 MiB: the task's future used to hold the handler's
+        // future, over 1 MiB, moved through the stack at spawn, and overflowed it.
+        let archive = tokio::spawn({
+            let system = system.clone();
+            async move { system.spawn(Archive(0)) }
+        })
+        .await
+        .unwrap();
+        assert_eq!(archive.ask(Ping).await.unwrap(), 7);
+    });
+}

@@ -108,15 +108,68 @@ pub fn deliver<M: Message>(
     reply.send(result);
 }
 
-/// As [`deliver`], for an `async` handler.
+/// As [`deliver`], for an `async` handler. `BOXED` (from [`boxes_handler_future`]) says whether the
+/// handler's future is kept in the actor's task or in a box of its own.
 #[inline]
-pub async fn deliver_async<M: Message, F: Future<Output = M::Result>>(
+pub async fn deliver_async<M: Message, F: Future<Output = M::Result>, const BOXED: bool>(
     message: ErasedEnvelope,
     reply: &mut ReplyTo,
     handler: impl FnOnce(M) -> F,
-) {
-    let future = open(message, reply, handler);
+) where
+    HandlerFuture<BOXED>: Hold,
+{
+    let future = open(message, reply, |message| {
+        <HandlerFuture<BOXED> as Hold>::hold(handler(message))
+    });
     reply.send(future.await);
+}
+
+/// Messages larger than this get their `async` handler's future boxed.
+///
+/// An `async` handler's future holds its message by value, and the actor's task holds the future of
+/// its largest `async` handler, from its spawn on, whether or not such a message ever comes: a handler
+/// of a 1 MiB message made every such actor's task over 1 MiB, built on the stack at spawn (where it
+/// overflowed a tokio worker's 2 MiB stack), and a 64 KiB one cost 266 KB per idle actor. Boxed, the
+/// future costs one allocation per message, paid only by messages this large, which are boxed in their
+/// envelope already.
+pub const BOX_HANDLER_FUTURE_ABOVE: usize = 1024;
+
+/// Whether the `async` handler of `M` gets its future boxed. Used by `#[actor]` as a const generic
+/// argument, for messages whose type does not depend on the actor's generic parameters (the others
+/// keep their future inline).
+pub const fn boxes_handler_future<M>() -> bool {
+    core::mem::size_of::<M>() > BOX_HANDLER_FUTURE_ABOVE
+}
+
+/// Where an `async` handler's future is kept: inline (`false`) or boxed (`true`).
+#[derive(Debug)]
+pub struct HandlerFuture<const BOXED: bool>;
+
+/// How [`HandlerFuture`] keeps a future.
+pub trait Hold {
+    /// The future as kept.
+    type Held<F: Future>: Future<Output = F::Output>;
+
+    /// Keeps `future`.
+    fn hold<F: Future>(future: F) -> Self::Held<F>;
+}
+
+impl Hold for HandlerFuture<false> {
+    type Held<F: Future> = F;
+
+    #[inline(always)]
+    fn hold<F: Future>(future: F) -> F {
+        future
+    }
+}
+
+impl Hold for HandlerFuture<true> {
+    type Held<F: Future> = core::pin::Pin<Box<F>>;
+
+    #[inline]
+    fn hold<F: Future>(future: F) -> core::pin::Pin<Box<F>> {
+        Box::pin(future)
+    }
 }
 
 /// Hands the `M` in `message` to `handler`, moving an asker's reply channel to `reply` first.

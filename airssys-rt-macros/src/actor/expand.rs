@@ -46,9 +46,17 @@ pub(crate) fn expand(parsed: &ActorImpl<'_>, args: &Args) -> TokenStream {
             sync_arms.push(quote! {
                 #index => ::core::option::Option::Some(message),
             });
+            // Whether the handler's future is boxed is decided by rustc from the message's size. A
+            // const argument cannot name the impl's generic parameters: a message type that does
+            // keeps its future inline.
+            let boxed = if mentions_generics(message, &original.generics) {
+                quote!(false)
+            } else {
+                quote!({ #krate::__private::boxes_handler_future::<#message>() })
+            };
             async_arms.push(quote_spanned! {span=>
                 #index => {
-                    #krate::__private::deliver_async::<#message, _>(message, reply, |message| {
+                    #krate::__private::deliver_async::<#message, _, #boxed>(message, reply, |message| {
                         let future = <#self_ty>::#name(#call_args);
                         #krate::__private::assert_send_future(&future);
                         future
@@ -206,6 +214,29 @@ fn without_helper_attributes(original: &ItemImpl) -> ItemImpl {
         }
     }
     cleaned
+}
+
+/// Whether `ty` names one of `generics`' type or const parameters (or `Self`, which stands for a
+/// generic type in a generic impl).
+fn mentions_generics(ty: &syn::Type, generics: &syn::Generics) -> bool {
+    let names: Vec<String> = generics
+        .params
+        .iter()
+        .filter_map(|param| match param {
+            syn::GenericParam::Type(param) => Some(param.ident.to_string()),
+            syn::GenericParam::Const(param) => Some(param.ident.to_string()),
+            syn::GenericParam::Lifetime(_) => None,
+        })
+        .chain(core::iter::once("Self".to_owned()))
+        .collect();
+    fn walk(tokens: TokenStream, names: &[String]) -> bool {
+        tokens.into_iter().any(|token| match token {
+            proc_macro2::TokenTree::Ident(ident) => names.iter().any(|name| ident == name),
+            proc_macro2::TokenTree::Group(group) => walk(group.stream(), names),
+            _ => false,
+        })
+    }
+    walk(ty.to_token_stream(), &names)
 }
 
 /// `tokens` with every span set to `span`: errors about a path the macro wrote (the runtime crate's)

@@ -353,6 +353,16 @@ impl<M: Message> Recipient<M> {
         self.strong.0.cell.wait_for_stop().await
     }
 
+    /// Runs `watcher` when the actor stops for good (at once if it has); returns its id.
+    pub(crate) fn watch(&self, watcher: crate::actor::mailbox::Watcher) -> u64 {
+        self.strong.0.cell.watch_with_id(|_| watcher)
+    }
+
+    /// Removes a watcher that has not run yet.
+    pub(crate) fn unwatch(&self, id: u64) {
+        self.strong.0.cell.unwatch(id);
+    }
+
     /// Whether the actor refuses new messages (it stopped, or was asked to stop): sooner than
     /// `!is_alive()`.
     pub(crate) fn is_closed(&self) -> bool {

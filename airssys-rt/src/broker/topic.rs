@@ -2,6 +2,7 @@
 
 use core::fmt;
 use std::any::{Any, TypeId};
+use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
 
 use dashmap::DashMap;
@@ -29,8 +30,10 @@ impl<M: Message + Sync> Message for Arc<M> {
 /// Subscribers are [`Recipient<Arc<M>>`](Recipient)s: an actor subscribes by handling `Arc<M>`.
 /// [`publish`](Topic::publish) allocates the `Arc` once, whatever the number of subscribers, and tells
 /// each subscriber a clone of it. A subscription is a reference: it keeps its actor alive, as any way to
-/// reach an actor does. A subscriber that stops is removed; one whose bounded mailbox is full gets the
-/// message as a [dead letter](crate::broker::DeadLetterReason::MailboxFull) instead.
+/// reach an actor does. A subscriber that stops is removed when it stops, with its mailbox (not at the
+/// next publish); one whose bounded mailbox is full gets the message as a
+/// [dead letter](crate::broker::DeadLetterReason::MailboxFull) instead. Subscribing and unsubscribing
+/// cost the same whatever the number of subscribers.
 ///
 /// ```
 /// use std::sync::Arc;
@@ -74,8 +77,61 @@ pub struct Topic<M: Message + Sync> {
 
 struct TopicInner<M: Message + Sync> {
     name: Arc<str>,
-    subscribers: RwLock<Vec<Recipient<Arc<M>>>>,
+    subscribers: RwLock<Subscribers<M>>,
     system: WeakSystem,
+}
+
+/// The subscribers, in a list for publishing and indexed by address for subscribing and removing.
+struct Subscribers<M: Message + Sync> {
+    list: Vec<Subscriber<M>>,
+    position: HashMap<ActorAddress, usize, FxBuild>,
+}
+
+struct Subscriber<M: Message + Sync> {
+    recipient: Recipient<Arc<M>>,
+    /// The watcher that removes it when its actor stops.
+    watch: u64,
+}
+
+impl<M: Message + Sync> Default for Subscribers<M> {
+    fn default() -> Self {
+        Subscribers {
+            list: Vec::new(),
+            position: HashMap::default(),
+        }
+    }
+}
+
+impl<M: Message + Sync> Subscribers<M> {
+    fn remove(&mut self, address: ActorAddress) -> Option<Subscriber<M>> {
+        let index = self.position.remove(&address)?;
+        let removed = self.list.swap_remove(index);
+        if let Some(moved) = self.list.get(index) {
+            self.position.insert(moved.recipient.address(), index);
+        }
+        Some(removed)
+    }
+}
+
+impl<M: Message + Sync> TopicInner<M> {
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Subscribers<M>> {
+        self.subscribers
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Removes the subscriber at `address` and its watcher; whether it was subscribed.
+    fn remove(&self, address: ActorAddress) -> bool {
+        let removed = self.write().remove(address);
+        // Dropped outside the lock: the recipient may be the last reference to its actor.
+        match removed {
+            Some(subscriber) => {
+                subscriber.recipient.unwatch(subscriber.watch);
+                true
+            }
+            None => false,
+        }
+    }
 }
 
 /// What one [`publish`](Topic::publish) did.
@@ -86,7 +142,8 @@ pub struct PublishReport {
     pub delivered: usize,
     /// Subscribers whose bounded mailbox was full: each got a dead letter instead.
     pub full: usize,
-    /// Subscribers found stopped, and removed.
+    /// Subscribers found refusing messages (asked to stop, not stopped yet), and removed. Those that
+    /// have stopped were removed when they stopped.
     pub removed: usize,
 }
 
@@ -107,30 +164,52 @@ impl<M: Message + Sync> Topic<M> {
         &self.inner.name
     }
 
-    /// Adds a subscriber; subscribing the same actor again changes nothing.
+    /// Adds a subscriber; subscribing the same actor again changes nothing. When the actor stops, it
+    /// is removed.
     pub fn subscribe(&self, subscriber: Recipient<Arc<M>>) {
-        let mut subscribers = self.write();
-        if !subscribers
-            .iter()
-            .any(|existing| existing.address() == subscriber.address())
-        {
-            subscribers.push(subscriber);
+        let address = subscriber.address();
+        if self.read().position.contains_key(&address) {
+            return;
+        }
+        // Watch first, outside the lock: a watcher of an actor that has already stopped runs at once,
+        // and it takes the lock.
+        let topic = Arc::downgrade(&self.inner);
+        let watch = subscriber.watch(Box::new(move |_| {
+            if let Some(topic) = topic.upgrade() {
+                topic.remove(address);
+            }
+        }));
+        let mut subscribers = self.inner.write();
+        if subscribers.position.contains_key(&address) {
+            drop(subscribers);
+            subscriber.unwatch(watch);
+            return;
+        }
+        let position = subscribers.list.len();
+        subscribers.position.insert(address, position);
+        subscribers.list.push(Subscriber {
+            recipient: subscriber,
+            watch,
+        });
+        let stopped = !subscribers
+            .list
+            .last()
+            .is_some_and(|s| s.recipient.is_alive());
+        drop(subscribers);
+        // It stopped before it was in the list, so its watcher found nothing to remove.
+        if stopped {
+            self.inner.remove(address);
         }
     }
 
     /// Removes the subscriber at `address`; returns whether it was subscribed.
     pub fn unsubscribe(&self, address: ActorAddress) -> bool {
-        let mut subscribers = self.write();
-        let before = subscribers.len();
-        subscribers.retain(|subscriber| subscriber.address() != address);
-        subscribers.len() != before
+        self.inner.remove(address)
     }
 
-    /// Live subscribers (stopped ones are removed here too).
+    /// How many actors are subscribed (those that stopped have been removed).
     pub fn subscriber_count(&self) -> usize {
-        let mut subscribers = self.write();
-        subscribers.retain(|subscriber| !subscriber.is_closed());
-        subscribers.len()
+        self.read().list.len()
     }
 
     /// Tells every subscriber the message: one allocation (the `Arc`), whatever their number.
@@ -138,12 +217,12 @@ impl<M: Message + Sync> Topic<M> {
         let shared = Arc::new(message);
         let mut report = PublishReport::default();
         {
-            let subscribers = self
-                .inner
-                .subscribers
-                .read()
-                .unwrap_or_else(PoisonError::into_inner);
-            for subscriber in subscribers.iter() {
+            let subscribers = self.read();
+            for Subscriber {
+                recipient: subscriber,
+                ..
+            } in &subscribers.list
+            {
                 match subscriber.tell(shared.clone()) {
                     Ok(()) => report.delivered += 1,
                     Err(SendError::Full(message)) => {
@@ -161,8 +240,19 @@ impl<M: Message + Sync> Topic<M> {
                 }
             }
         }
+        // Subscribers that refuse (asked to stop, not stopped yet) are removed now; the others were
+        // removed as they stopped.
         if report.removed > 0 {
-            self.write().retain(|subscriber| !subscriber.is_closed());
+            let refusing: Vec<ActorAddress> = self
+                .read()
+                .list
+                .iter()
+                .filter(|subscriber| subscriber.recipient.is_closed())
+                .map(|subscriber| subscriber.recipient.address())
+                .collect();
+            for address in refusing {
+                self.inner.remove(address);
+            }
         }
         if let Some(system) = self.inner.system.upgrade() {
             system.stats().published.incr();
@@ -170,10 +260,10 @@ impl<M: Message + Sync> Topic<M> {
         report
     }
 
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Vec<Recipient<Arc<M>>>> {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Subscribers<M>> {
         self.inner
             .subscribers
-            .write()
+            .read()
             .unwrap_or_else(PoisonError::into_inner)
     }
 }
