@@ -556,3 +556,34 @@ fn an_actor_with_a_handler_of_a_huge_message_spawns_on_a_worker_thread() {
         assert_eq!(archive.ask(Ping).await.unwrap(), 7);
     });
 }
+
+/// Asks itself in `on_start`, which for a supervised child runs in its supervisor's task.
+struct AsksInStart(Arc<AtomicBool>);
+
+#[actor]
+impl AsksInStart {
+    async fn on_start(&mut self, ctx: &mut Context<Self>) {
+        let me = ctx.actor_ref();
+        let refused = matches!(me.ask(Ping).await, Err(AskError::AskedItself(Ping)));
+        self.0.store(refused, Ordering::SeqCst);
+    }
+
+    fn ping(&mut self, _: Ping) -> u32 {
+        7
+    }
+}
+
+#[tokio::test]
+async fn a_supervised_child_asking_itself_in_on_start_is_refused_not_deadlocked() {
+    let system = ActorSystem::new();
+    let refused = Arc::new(AtomicBool::new(false));
+    let root = SupervisorSpec::new(Strategy::OneForOne)
+        .child(ChildSpec::new("asks", {
+            let refused = refused.clone();
+            move || AsksInStart(refused.clone())
+        }))
+        .spawn(&system);
+    let child = root.child::<AsksInStart>("asks").await.unwrap();
+    assert_eq!(child.ask(Ping).await.unwrap(), 7);
+    assert!(refused.load(Ordering::SeqCst));
+}

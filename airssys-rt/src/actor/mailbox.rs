@@ -126,6 +126,7 @@ pub(crate) fn mailbox(kind: MailboxKind) -> (MailboxSender, MailboxReceiver) {
 
 impl MailboxSender {
     /// Enqueues without waiting.
+    #[inline]
     pub(crate) fn try_send(&self, slot: Slot) -> Result<(), Refused> {
         match self {
             MailboxSender::Unbounded(tx) => {
@@ -296,11 +297,13 @@ impl ActorCell {
         self.signals.begin_incarnation()
     }
 
+    #[inline]
     pub(crate) fn pending_signal(&self) -> Signal {
         self.signals.pending()
     }
 
     /// Whether the actor was asked to end for good ([`Farewell`]), and how.
+    #[inline]
     pub(crate) fn farewell_asked(&self) -> Farewell {
         self.signals.farewell_asked()
     }

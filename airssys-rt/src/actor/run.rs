@@ -36,20 +36,49 @@ pub(crate) fn running_actor() -> Option<ActorAddress> {
     RUNNING.with(Cell::get)
 }
 
-/// Runs `f` as actor `address`'s code: [`running_actor`] says so meanwhile, panics included.
-fn running_as<R>(address: ActorAddress, f: impl FnOnce() -> R) -> R {
-    let outer = RUNNING.with(|running| running.replace(Some(address)));
-    let result = f();
-    RUNNING.with(|running| running.set(outer));
-    result
-}
-
 pin_project! {
-    /// Runs a future as an actor's code, turning a panic inside it into an `Err`.
-    struct CatchUnwind<F> {
+    /// Runs a future as actor `address`'s code: [`running_actor`] says so during each of its polls.
+    /// Wraps an actor's whole task, so that the message loop pays nothing per message, and a supervised
+    /// child's `on_start`, which runs in its supervisor's task.
+    pub(crate) struct RunningAs<F> {
         #[pin]
         inner: F,
         address: ActorAddress,
+    }
+}
+
+impl<F> RunningAs<F> {
+    pub(crate) fn new(address: ActorAddress, inner: F) -> Self {
+        RunningAs { inner, address }
+    }
+}
+
+/// Puts back the actor that ran on this thread before, even if the poll panics.
+struct Restore(Option<ActorAddress>);
+
+impl Drop for Restore {
+    #[inline]
+    fn drop(&mut self) {
+        RUNNING.with(|running| running.set(self.0));
+    }
+}
+
+impl<F: Future> Future for RunningAs<F> {
+    type Output = F::Output;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let _restore = Restore(RUNNING.with(|running| running.replace(Some(*this.address))));
+        this.inner.poll(cx)
+    }
+}
+
+pin_project! {
+    /// Runs a future, turning a panic inside it into an `Err`.
+    struct CatchUnwind<F> {
+        #[pin]
+        inner: F,
     }
 }
 
@@ -57,11 +86,8 @@ impl<F: Future> Future for CatchUnwind<F> {
     type Output = Result<F::Output, Box<dyn Any + Send>>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
-        let this = self.project();
-        let inner = this.inner;
-        match running_as(*this.address, || {
-            catch_unwind(AssertUnwindSafe(|| inner.poll(cx)))
-        }) {
+        let inner = self.project().inner;
+        match catch_unwind(AssertUnwindSafe(|| inner.poll(cx))) {
             Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
             Ok(Poll::Pending) => Poll::Pending,
             Err(payload) => Poll::Ready(Err(payload)),
@@ -70,16 +96,12 @@ impl<F: Future> Future for CatchUnwind<F> {
 }
 
 async fn guarded<F: Future>(
-    address: ActorAddress,
     future: F,
     during: impl FnOnce() -> String,
 ) -> Result<F::Output, ActorPanic> {
-    CatchUnwind {
-        inner: future,
-        address,
-    }
-    .await
-    .map_err(|payload| ActorPanic::new(&*payload, during()))
+    CatchUnwind { inner: future }
+        .await
+        .map_err(|payload| ActorPanic::new(&*payload, during()))
 }
 
 /// An actor's mailbox and identity with no incarnation running: between two incarnations of a
@@ -263,7 +285,7 @@ pub(crate) fn run<A: Actor>(
         dormant: Some(dormant),
         parent,
     };
-    run_guarded(actor, guard, ctx, started)
+    RunningAs::new(ctx.address(), run_guarded(actor, guard, ctx, started))
 }
 
 async fn run_guarded<A: Actor>(
@@ -277,10 +299,7 @@ async fn run_guarded<A: Actor>(
         return;
     }
     if !started
-        && let Err(panic) = guarded(ctx.address(), actor.on_start(&mut ctx), || {
-            "on_start".to_owned()
-        })
-        .await
+        && let Err(panic) = guarded(actor.on_start(&mut ctx), || "on_start".to_owned()).await
     {
         // A failed start is not a stop: `on_stop` runs only for actors that started.
         guard.dormant().reason = StopReason::Panicked(panic);
@@ -295,11 +314,7 @@ async fn run_guarded<A: Actor>(
         // Refuse new messages at once: senders get theirs back instead of queueing them for nobody.
         guard.dormant().mailbox.close();
     }
-    let reason = match guarded(ctx.address(), actor.on_stop(&mut ctx, &reason), || {
-        "on_stop".to_owned()
-    })
-    .await
-    {
+    let reason = match guarded(actor.on_stop(&mut ctx, &reason), || "on_stop".to_owned()).await {
         Ok(()) => reason,
         Err(panic) if reason.is_normal() => StopReason::Panicked(panic),
         Err(_) => reason,
@@ -329,11 +344,9 @@ pub(crate) async fn start_supervised<A: Actor>(
         }
     };
     let mut ctx = Context::new(handle, system.clone());
-    if let Err(panic) = guarded(ctx.address(), actor.on_start(&mut ctx), || {
-        "on_start".to_owned()
-    })
-    .await
-    {
+    // `on_start` runs in the supervisor's task, but as the child's code.
+    let on_start = RunningAs::new(ctx.address(), actor.on_start(&mut ctx));
+    if let Err(panic) = guarded(on_start, || "on_start".to_owned()).await {
         dormant.reason = StopReason::Panicked(panic);
         return Err(dormant);
     }
@@ -404,7 +417,7 @@ async fn message_loop<A: Actor>(
         };
         if let Err(panic) = outcome {
             reply.fail(&panic);
-            let resume = guarded(ctx.address(), async { actor.on_panic(ctx, &panic) }, || {
+            let resume = guarded(async { actor.on_panic(ctx, &panic) }, || {
                 "on_panic".to_owned()
             })
             .await;
@@ -434,11 +447,9 @@ fn handle<A: Actor>(
     reply: &mut ReplyTo,
 ) -> Handled {
     let Slot { message, index } = slot;
-    let handled = running_as(ctx.address(), || {
-        catch_unwind(AssertUnwindSafe(|| {
-            actor.__dispatch_sync(message, index, reply, ctx)
-        }))
-    });
+    let handled = catch_unwind(AssertUnwindSafe(|| {
+        actor.__dispatch_sync(message, index, reply, ctx)
+    }));
     match handled {
         Ok(None) => Handled::Done,
         Ok(Some(message)) => Handled::Async(message, index),
@@ -462,11 +473,9 @@ async fn handle_async<A: Actor>(
     reply: &mut ReplyTo,
 ) -> Result<(), ActorPanic> {
     let message_type = message.message_type();
-    guarded(
-        ctx.address(),
-        actor.__dispatch(message, index, reply, ctx),
-        || during(message_type),
-    )
+    guarded(actor.__dispatch(message, index, reply, ctx), || {
+        during(message_type)
+    })
     .await
 }
 

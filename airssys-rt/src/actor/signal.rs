@@ -40,6 +40,7 @@ pub(crate) enum Signal {
 }
 
 impl Signal {
+    #[inline]
     fn from_u8(value: u8) -> Signal {
         match value {
             0 => Signal::None,
@@ -62,6 +63,7 @@ pub(crate) enum Farewell {
 }
 
 impl Farewell {
+    #[inline]
     fn from_u8(value: u8) -> Farewell {
         match value {
             0 => Farewell::None,
@@ -107,12 +109,14 @@ impl Signals {
     }
 
     /// The current incarnation's signal. Read before every message.
+    #[inline]
     pub(crate) fn pending(&self) -> Signal {
         Signal::from_u8(self.signal.load(Ordering::Acquire))
     }
 
     /// The farewell asked so far. Read by every send: a relaxed load, since a send that starts after
     /// `stop` or `drain` returned sees the write by coherence, and one racing them may go either way.
+    #[inline]
     pub(crate) fn farewell_asked(&self) -> Farewell {
         Farewell::from_u8(self.farewell.load(Ordering::Relaxed))
     }
