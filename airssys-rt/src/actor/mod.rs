@@ -71,7 +71,16 @@
 //!   mailbox refuses comes back to the sender in the error.
 //! - **Signals overtake messages:** [`stop`](ActorRef::stop) and [`kill`](ActorRef::kill) take effect
 //!   after the current message, before the queued ones; [`drain`](ActorRef::drain) lets the queued ones
-//!   be handled first.
+//!   be handled first. `stop` and `drain` refuse new messages from the moment they are called.
+//! - **Nothing lost in a race:** a send racing a stop, drain or kill is either refused (the message
+//!   comes back in the error) or accepted, and then handled or reported as a
+//!   [dead letter](crate::broker::DeadLetter). The final drain of a stopped actor's mailbox waits for
+//!   sends that were already writing into it. `examples/soak.rs` checks this, and every rule here, with
+//!   exact per-message accounting under load.
+//! - **No self-deadlock:** an actor that asks itself (from a handler or hook) gets
+//!   [`AskError::AskedItself`] with its message at once: it could never reply while it waits. A cycle
+//!   of asks between two actors is not detected: give such asks a
+//!   [`timeout`](AskRequest::timeout).
 //! - **Batches:** the actor handles up to 64 queued messages in a row before it yields to the scheduler.
 //!
 //! # Panics
@@ -89,7 +98,12 @@
 //! [`Recipient`] to it are dropped (after handling what is left in its mailbox).
 //! [`ActorRef::wait_for_stop`] says which. A [supervised](crate::supervisor) actor that stops may be
 //! restarted instead: a new incarnation, built by its factory, takes over the same mailbox and
-//! references; `wait_for_stop`, monitors and links see only its final stop.
+//! references; `wait_for_stop`, monitors and links see only its final stop. A supervised actor asked to
+//! [`stop`](ActorRef::stop) or [`drain`](ActorRef::drain) is not restarted.
+//!
+//! A kill never runs `on_stop`, wherever it lands: during a handler, between two messages, or before
+//! the task first ran. The messages still queued when an actor stops are dropped by the runtime, which
+//! runs their `Drop`: a panic there is contained, so the stop is always published.
 
 pub(crate) mod actor_ref;
 mod ask;
