@@ -224,6 +224,13 @@ fn collect_dead_letters(system: &ActorSystem) -> tokio::task::JoinHandle<()> {
     })
 }
 
+/// Shuts the system down, drops it, and waits until its last dead letter is settled.
+async fn wind_down(system: ActorSystem, collector: tokio::task::JoinHandle<()>) {
+    system.shutdown(Duration::from_secs(10)).await;
+    drop(system);
+    dead_letters_settled(collector).await;
+}
+
 /// Once the system has been dropped: waits until its last dead letter is settled. The collector ends
 /// when the system is freed, which must happen once every actor has stopped.
 async fn dead_letters_settled(collector: tokio::task::JoinHandle<()>) {
@@ -287,9 +294,7 @@ async fn random_panics(ledger: &Arc<Ledger>, scale: &Scale) {
         for worker in &workers {
             let _ = worker.ask(Flush).await;
         }
-        system.shutdown(Duration::from_secs(10)).await;
-        drop(system);
-        dead_letters_settled(dead).await;
+        wind_down(system, dead).await;
         println!(
             "  random panics, {strategy:?}: {} starts",
             starts.load(Ordering::SeqCst)
@@ -336,9 +341,7 @@ async fn asks_under_restart_and_kill(ledger: &Arc<Ledger>, scale: &Scale) {
     }
     done.store(true, Ordering::Relaxed);
     killer.await.unwrap();
-    system.shutdown(Duration::from_secs(10)).await;
-    drop(system);
-    dead_letters_settled(dead).await;
+    wind_down(system, dead).await;
     println!(
         "  asks under restart and kill: {} starts",
         starts.load(Ordering::SeqCst)
@@ -422,11 +425,7 @@ fn end_races(ledger: &Arc<Ledger>, scale: &Scale, runtime: &tokio::runtime::Runt
             std::thread::yield_now();
         }
     }
-    runtime.block_on(async {
-        system.shutdown(Duration::from_secs(10)).await;
-    });
-    drop(system);
-    runtime.block_on(dead_letters_settled(dead));
+    runtime.block_on(wind_down(system, dead));
     println!("  stop/drain/kill/drop races: {rounds} rounds");
 }
 
@@ -488,9 +487,7 @@ async fn bounded_with_kills(ledger: &Arc<Ledger>, scale: &Scale) {
     }
     done.store(true, Ordering::Relaxed);
     killer.await.unwrap();
-    system.shutdown(Duration::from_secs(10)).await;
-    drop(system);
-    dead_letters_settled(dead).await;
+    wind_down(system, dead).await;
     println!(
         "  bounded mailboxes with kills: {} starts",
         starts.load(Ordering::SeqCst)

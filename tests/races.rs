@@ -317,6 +317,18 @@ async fn supervised_sink(
     (root, child, starts, handled)
 }
 
+/// Crashes the child; returns once its restart is scheduled, a second from now.
+async fn crash_and_wait_for_the_restart_delay(
+    child: &ActorRef<Sink>,
+    events: &mut SupervisionEvents,
+) {
+    child.tell(Crash).unwrap();
+    wait_for(events, |kind| {
+        matches!(kind, SupervisionEventKind::RestartScheduled(_))
+    })
+    .await;
+}
+
 /// The child's stop reason; fails (on the paused clock, so at once) if it is restarted instead.
 async fn stopped_within_a_minute(child: &ActorRef<Sink>) -> StopReason {
     tokio::time::timeout(Duration::from_secs(60), child.wait_for_stop())
@@ -341,11 +353,7 @@ async fn a_child_stopped_while_it_waits_for_its_restart_is_not_restarted() {
     let system = ActorSystem::new();
     let mut events = system.supervision_events();
     let (root, child, starts, handled) = supervised_sink(&system).await;
-    child.tell(Crash).unwrap();
-    wait_for(&mut events, |kind| {
-        matches!(kind, SupervisionEventKind::RestartScheduled(_))
-    })
-    .await;
+    crash_and_wait_for_the_restart_delay(&child, &mut events).await;
     child.tell(Tick).unwrap(); // waits for the next incarnation
     child.stop(); // between two incarnations
     assert_eq!(stopped_within_a_minute(&child).await, StopReason::Stopped);
@@ -368,11 +376,7 @@ async fn a_child_drained_while_it_waits_for_its_restart_handles_its_queue_then_i
     let system = ActorSystem::new();
     let mut events = system.supervision_events();
     let (root, child, starts, handled) = supervised_sink(&system).await;
-    child.tell(Crash).unwrap();
-    wait_for(&mut events, |kind| {
-        matches!(kind, SupervisionEventKind::RestartScheduled(_))
-    })
-    .await;
+    crash_and_wait_for_the_restart_delay(&child, &mut events).await;
     child.tell(Tick).unwrap();
     child.drain();
     assert!(matches!(child.tell(Tick), Err(SendError::Stopped(_))));
