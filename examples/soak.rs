@@ -374,11 +374,11 @@ fn end_races(ledger: &Arc<Ledger>, scale: &Scale, runtime: &tokio::runtime::Runt
         let actor = runtime.block_on(async {
             system.spawn_with(worker(ledger), SpawnOptions::default().mailbox(mailbox))
         });
-        let handled_some = Arc::new(AtomicU64::new(0));
+        let accepted = Arc::new(AtomicU64::new(0));
         let senders: Vec<_> = (0..3_u64)
             .map(|sender| {
                 let (actor, ledger) = (actor.clone(), ledger.clone());
-                let sent = handled_some.clone();
+                let accepted = accepted.clone();
                 std::thread::spawn(move || {
                     for seq in 0.. {
                         let token = ledger.token(1_000 + round * 3 + sender, seq);
@@ -387,7 +387,7 @@ fn end_races(ledger: &Arc<Ledger>, scale: &Scale, runtime: &tokio::runtime::Runt
                             poison: false,
                         }) {
                             Ok(()) => {
-                                sent.fetch_add(1, Ordering::Relaxed);
+                                accepted.fetch_add(1, Ordering::Relaxed);
                             }
                             Err(SendError::Full(job)) => {
                                 job.token.settle(Fate::Returned);
@@ -406,7 +406,11 @@ fn end_races(ledger: &Arc<Ledger>, scale: &Scale, runtime: &tokio::runtime::Runt
                 })
             })
             .collect();
-        while handled_some.load(Ordering::Relaxed) < 100 {
+        // Let some messages in first (senders that gave up, as `DropRefs` ones do after 2,001 tries,
+        // end the wait too: with a bounded mailbox and a busy machine, fewer may have got in).
+        while accepted.load(Ordering::Relaxed) < 100
+            && !senders.iter().all(|sender| sender.is_finished())
+        {
             std::thread::yield_now();
         }
         match end {
@@ -421,7 +425,12 @@ fn end_races(ledger: &Arc<Ledger>, scale: &Scale, runtime: &tokio::runtime::Runt
         }
         // Wait for the stop without a reference (one would keep the `DropRefs` actor alive): it has
         // left the routing table once it stops.
+        let waiting = Instant::now();
         while system.actor_count() > 0 {
+            assert!(
+                waiting.elapsed() < Duration::from_secs(10),
+                "round {round}: the actor did not stop after {end:?} ({mailbox:?} mailbox)"
+            );
             std::thread::yield_now();
         }
     }
