@@ -93,13 +93,14 @@ pub use airssys_rt_macros::actor;
 
 /// The names almost every user of the crate needs.
 pub mod prelude {
+    pub use crate::actor::MailboxKind;
     pub use crate::actor::{
         Actor, ActorPanic, ActorRef, AfterPanic, AskError, Context, Down, Exited, Recipient,
         SendError, StopReason, WeakActorRef,
     };
     pub use crate::address::ActorAddress;
     pub use crate::message::Storage;
-    pub use crate::system::ActorSystem;
+    pub use crate::system::{ActorSystem, ShutdownReport, SpawnOptions};
     /// The `Message` trait and its derive.
     pub use crate::{Message, actor};
 }

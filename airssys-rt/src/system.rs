@@ -39,10 +39,14 @@ use crate::supervisor::{Supervision, SupervisionEvents, SupervisionStats};
 ///
 /// # Shutdown
 ///
-/// [`shutdown`](ActorSystem::shutdown) is graceful first: every actor refuses new messages, handles the
-/// ones already queued, runs `on_stop` and stops ([`StopReason::Drained`](crate::StopReason::Drained)).
-/// Actors still running when the timeout expires are killed. Actors spawned while it runs are shut down
-/// too.
+/// [`shutdown`](ActorSystem::shutdown) is graceful first, and ordered as an OTP root supervisor stops its
+/// children: actors stop one at a time, **newest first** (reverse spawn order), each drained before the
+/// next. Drained, an actor refuses new messages, handles the ones already queued, runs `on_stop` and
+/// stops ([`StopReason::Drained`](crate::StopReason::Drained)). So in a pipeline whose downstream
+/// stages were spawned first (they had to exist for the upstream ones to get their references),
+/// every stage has forwarded all it holds before the stages it feeds stop: nothing is lost between
+/// actors. Supervised actors are stopped by their supervisors, in reverse start order. Actors spawned
+/// while it runs are shut down too. When the timeout expires, every actor still running is killed.
 #[derive(Clone)]
 pub struct ActorSystem {
     inner: Arc<SystemInner>,
@@ -273,17 +277,26 @@ impl ActorSystem {
         AddressResolver::new(self.clone())
     }
 
-    /// Stops every actor: drains them, waits up to `timeout`, then kills those still running. See
-    /// [Shutdown](ActorSystem#shutdown).
+    /// Stops every actor, newest first, each drained before the next; kills those still running when
+    /// `timeout` expires. See [Shutdown](ActorSystem#shutdown).
     pub async fn shutdown(&self, timeout: Duration) -> ShutdownReport {
         let deadline = tokio::time::Instant::now() + timeout;
         let mut report = ShutdownReport {
             stopped: 0,
             killed: 0,
         };
-        // Loop: actors spawned during the shutdown are drained too.
+        let mut count = |reason: crate::StopReason| {
+            // A supervised child its supervisor killed at its own shutdown timeout was killed too.
+            if reason == crate::StopReason::Killed {
+                report.killed += 1;
+            } else {
+                report.stopped += 1;
+            }
+        };
+        let mut expired = false;
+        // Loop: actors spawned during the shutdown are shut down too.
         loop {
-            let actors: Vec<Arc<MailboxHandle>> = self
+            let mut actors: Vec<Arc<MailboxHandle>> = self
                 .inner
                 .routes
                 .iter()
@@ -292,30 +305,40 @@ impl ActorSystem {
             if actors.is_empty() {
                 return report;
             }
-            // Supervised actors are stopped by their supervisors, in reverse start order.
-            for actor in actors.iter().filter(|actor| !actor.cell.is_supervised()) {
-                actor.farewell(Farewell::Drain);
-            }
-            for actor in &actors {
-                if let Ok(reason) =
-                    tokio::time::timeout_at(deadline, actor.cell.wait_for_stop()).await
-                {
-                    // A supervised child its supervisor killed at its own shutdown timeout was
-                    // killed too.
-                    if reason == crate::StopReason::Killed {
-                        report.killed += 1;
-                    } else {
-                        report.stopped += 1;
-                    }
-                } else {
-                    // Time is up: kill every actor at the top of a tree. A supervisor that dies kills its
-                    // children; killing a child directly would only have it restarted.
-                    for actor in actors.iter().filter(|actor| !actor.cell.is_supervised()) {
-                        actor.signal(Signal::Kill);
-                    }
-                    actor.cell.wait_for_stop().await;
-                    report.killed += 1;
+            // Newest first, as an OTP root supervisor stops its children in reverse start order: an
+            // actor may still send to those spawned before it (a pipeline's later stages), so they stop
+            // after it has drained. Supervised actors are stopped by their supervisors.
+            actors.sort_unstable_by_key(|actor| core::cmp::Reverse(actor.cell.address.id()));
+            let (roots, supervised): (Vec<_>, Vec<_>) = actors
+                .into_iter()
+                .partition(|actor| !actor.cell.is_supervised());
+            if expired {
+                // Spawned after the deadline.
+                for root in &roots {
+                    root.signal(Signal::Kill);
                 }
+            }
+            for (index, root) in roots.iter().enumerate() {
+                if !expired {
+                    root.farewell(Farewell::Drain);
+                    match tokio::time::timeout_at(deadline, root.cell.wait_for_stop()).await {
+                        Ok(reason) => {
+                            count(reason);
+                            continue;
+                        }
+                        // Time is up: kill every root left, at once. A supervisor that dies kills its
+                        // children; killing a child directly would only have it restarted.
+                        Err(_) => expired = true,
+                    }
+                    for root in &roots[index..] {
+                        root.signal(Signal::Kill);
+                    }
+                }
+                count(root.cell.wait_for_stop().await);
+            }
+            // They stopped with their supervisors (killed, if those were).
+            for child in supervised {
+                count(child.cell.wait_for_stop().await);
             }
         }
     }
