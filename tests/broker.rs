@@ -415,28 +415,37 @@ async fn a_delayed_message_to_a_stopped_actor_is_a_dead_letter() {
     struct Later;
 
     #[derive(Message)]
-    struct Arm;
+    struct Arm(Recipient<Later>);
 
     struct Timer;
 
     #[actor]
     impl Timer {
-        fn arm(&mut self, _: Arm, ctx: &mut Context<Self>) {
-            ctx.send_after(Later, std::time::Duration::from_secs(1));
-            ctx.stop();
+        fn arm(&mut self, Arm(target): Arm, ctx: &mut Context<Self>) {
+            ctx.send_after_to(&target, Later, std::time::Duration::from_secs(1));
         }
+    }
 
+    struct Target;
+
+    #[actor]
+    impl Target {
         fn later(&mut self, _: Later) {}
     }
 
+    // A timer of one actor to another that has stopped by the time it fires. (A timer to the actor
+    // itself ends with it: it is cancelled, not a dead letter.)
     let system = ActorSystem::new();
     let mut dead = system.broker().dead_letters();
     let timer = system.spawn(Timer);
-    timer.tell(Arm).unwrap();
-    timer.wait_for_stop().await;
+    let target = system.spawn(Target);
+    timer.tell(Arm(target.recipient())).unwrap();
+    target.stop();
+    target.wait_for_stop().await;
     let letter = dead.recv().await.unwrap();
     assert_eq!(*letter.reason(), DeadLetterReason::Closed);
     assert!(letter.take::<Later>().is_some());
+    assert!(timer.is_alive());
 }
 
 // ---------------------------------------------------------------------------------------------

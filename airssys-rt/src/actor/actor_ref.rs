@@ -32,6 +32,7 @@ impl Strong {
         let slot = Slot {
             message: ErasedEnvelope::new(message),
             index,
+            timer: 0,
         };
         self.0.try_send(slot).map_err(|refused| match refused {
             Refused::Full(slot) => SendError::Full(slot.into_message()),
@@ -43,6 +44,7 @@ impl Strong {
         let slot = Slot {
             message: ErasedEnvelope::new(message),
             index,
+            timer: 0,
         };
         self.0
             .send(slot)
@@ -351,6 +353,14 @@ impl<M: Message> Recipient<M> {
     /// Waits until the actor has stopped, and says why.
     pub async fn wait_for_stop(&self) -> StopReason {
         self.strong.0.cell.wait_for_stop().await
+    }
+
+    pub(crate) fn strong(&self) -> &Strong {
+        &self.strong
+    }
+
+    pub(crate) fn index(&self) -> u32 {
+        self.index
     }
 
     /// Runs `watcher` when the actor stops for good (at once if it has); returns its id.

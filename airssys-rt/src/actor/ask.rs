@@ -121,6 +121,7 @@ fn slot<M: Message>(message: M, index: u32) -> (Slot, oneshot::Receiver<ReplyRes
     let slot = Slot {
         message: ErasedEnvelope::new(Ask { message, reply }),
         index,
+        timer: 0,
     };
     (slot, receiver)
 }

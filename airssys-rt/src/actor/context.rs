@@ -3,15 +3,12 @@
 use core::fmt;
 use core::marker::PhantomData;
 use std::sync::Arc;
-use std::time::Duration;
 
 use crate::actor::link::{self, Delivery, Down, Exited, MonitorRef};
 use crate::actor::mailbox::MailboxHandle;
+use crate::actor::timer::Timers;
 use crate::actor::{Actor, ActorRef, Handler, StopReason, WeakActorRef};
 use crate::address::ActorAddress;
-use crate::broker::dead_letter::{DeadLetter, DeadLetterReason};
-use crate::envelope::ErasedEnvelope;
-use crate::message::Message;
 use crate::system::ActorSystem;
 
 /// The actor's view of itself, passed to handlers and hooks that ask for it
@@ -21,6 +18,8 @@ pub struct Context<A> {
     system: ActorSystem,
     /// Set by [`Context::stop`] (or a supervisor giving up): the loop stops after the current message.
     stop_requested: Option<StopReason>,
+    /// This incarnation's timers, cancelled when it ends (with the context).
+    pub(crate) timers: Timers,
     _actor: PhantomData<fn() -> A>,
 }
 
@@ -30,6 +29,7 @@ impl<A: Actor> Context<A> {
             handle,
             system,
             stop_requested: None,
+            timers: Timers::default(),
             _actor: PhantomData,
         }
     }
@@ -130,36 +130,6 @@ impl<A: Actor> Context<A> {
     pub(crate) fn handle(&self) -> &Arc<MailboxHandle> {
         &self.handle
     }
-
-    /// Delivers `message` to the actor itself after `delay`, as a [`send`](ActorRef::send).
-    ///
-    /// The pending delivery holds a reference to the actor, so it keeps the actor running until it is
-    /// delivered or [cancelled](DelayedMessage::cancel). If the actor has stopped by then, the message is
-    /// dropped.
-    pub fn send_after<M>(&self, message: M, delay: Duration) -> DelayedMessage
-    where
-        A: Handler<M>,
-        M: Message,
-    {
-        let target = self.actor_ref();
-        let system = self.system.downgrade();
-        let task = self.system.runtime().spawn(async move {
-            tokio::time::sleep(delay).await;
-            if let Err(refused) = target.send(message).await
-                && let Some(system) = system.upgrade()
-            {
-                system.report_dead_letter(DeadLetter::new(
-                    target.address(),
-                    ErasedEnvelope::new(refused.into_message()),
-                    false,
-                    DeadLetterReason::Closed,
-                ));
-            }
-        });
-        DelayedMessage {
-            task: task.abort_handle(),
-        }
-    }
 }
 
 impl<A> fmt::Debug for Context<A> {
@@ -170,23 +140,5 @@ impl<A> fmt::Debug for Context<A> {
             core::any::type_name::<A>(),
             self.handle.cell.address
         )
-    }
-}
-
-/// A message scheduled with [`Context::send_after`].
-#[derive(Debug)]
-pub struct DelayedMessage {
-    task: tokio::task::AbortHandle,
-}
-
-impl DelayedMessage {
-    /// Cancels the delivery if it has not happened yet; the message is dropped.
-    pub fn cancel(&self) {
-        self.task.abort();
-    }
-
-    /// Whether it was delivered (or cancelled).
-    pub fn is_finished(&self) -> bool {
-        self.task.is_finished()
     }
 }

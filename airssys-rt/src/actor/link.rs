@@ -85,6 +85,7 @@ impl Delivery {
         let slot = Slot {
             message: ErasedEnvelope::new(message),
             index: self.index,
+            timer: 0,
         };
         match handle.try_send(slot) {
             Ok(()) => {}

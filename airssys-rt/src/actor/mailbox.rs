@@ -75,6 +75,10 @@ impl ReplyTo {
 pub(crate) struct Slot {
     pub(crate) message: ErasedEnvelope,
     pub(crate) index: u32,
+    /// The id of the timer of the receiving actor that sent it, 0 for every other message: the loop
+    /// discards a timer's message once that timer was cancelled (see [`timer`](crate::actor::timer)).
+    /// It fits in what would be padding.
+    pub(crate) timer: u32,
 }
 
 static_assertions::const_assert_eq!(size_of::<Slot>(), 56);
@@ -226,6 +230,8 @@ pub(crate) struct ActorCell {
     watchers: Mutex<Watchers>,
     /// Whether a supervisor owns the actor (then the supervisor, not the system, stops it).
     supervised: AtomicBool,
+    /// The last id given to one of the actor's timers, over all its incarnations.
+    last_timer: AtomicU32,
 }
 
 const NOT_TRAPPING: u32 = u32::MAX;
@@ -267,6 +273,7 @@ impl ActorCell {
             trap: AtomicU32::new(NOT_TRAPPING),
             watchers: Mutex::new(Watchers::default()),
             supervised: AtomicBool::new(false),
+            last_timer: AtomicU32::new(0),
         }
     }
 
@@ -330,6 +337,20 @@ impl ActorCell {
 
     pub(crate) fn is_stopped(&self) -> bool {
         self.stopped.borrow().is_some()
+    }
+
+    /// A new timer id, never 0 (which marks messages that are not a timer's). Unique across the actor's
+    /// incarnations, so that a timer of one is never taken for a timer of the next.
+    pub(crate) fn next_timer_id(&self) -> u32 {
+        loop {
+            let id = self
+                .last_timer
+                .fetch_add(1, Ordering::Relaxed)
+                .wrapping_add(1);
+            if id != 0 {
+                return id;
+            }
+        }
     }
 
     pub(crate) fn set_supervised(&self, supervised: bool) {
@@ -476,6 +497,7 @@ impl MailboxHandle {
         let _ = self.sender.try_send(Slot {
             message: ErasedEnvelope::new(Wake),
             index: WAKE,
+            timer: 0,
         });
     }
 }

@@ -113,18 +113,20 @@ pub mod link;
 pub(crate) mod mailbox;
 pub(crate) mod run;
 mod signal;
+pub mod timer;
 
 use core::future::Future;
 use std::any::TypeId;
 
 pub use actor_ref::{ActorRef, Recipient, WeakActorRef};
 pub use ask::{AskFuture, AskRequest};
-pub use context::{Context, DelayedMessage};
+pub use context::Context;
 pub use error::{ActorPanic, AskError, SendError, StopReason};
 pub use link::{Down, Exited, MonitorRef};
 pub use mailbox::MailboxKind;
 #[doc(hidden)]
 pub use mailbox::ReplyTo;
+pub use timer::TimerId;
 
 use crate::envelope::ErasedEnvelope;
 use crate::message::Message;

@@ -406,6 +406,12 @@ async fn message_loop<A: Actor>(
         if slot.index == WAKE {
             continue;
         }
+        if slot.timer != 0 && !ctx.timers.admit(slot.timer) {
+            // A message of a timer cancelled since it was sent (or of an incarnation that has ended):
+            // cancelled means not received. Its `Drop` is user code, contained.
+            let _ = catch_unwind(AssertUnwindSafe(move || drop(slot)));
+            continue;
+        }
         let message_type = slot.message.message_type();
         let mut reply = ReplyTo::default();
         let outcome = match handle(actor, slot, ctx, &mut reply) {
@@ -446,7 +452,7 @@ fn handle<A: Actor>(
     ctx: &mut Context<A>,
     reply: &mut ReplyTo,
 ) -> Handled {
-    let Slot { message, index } = slot;
+    let Slot { message, index, .. } = slot;
     let handled = catch_unwind(AssertUnwindSafe(|| {
         actor.__dispatch_sync(message, index, reply, ctx)
     }));

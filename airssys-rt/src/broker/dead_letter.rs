@@ -19,8 +19,8 @@ pub enum DeadLetterReason {
     /// [`stop`](crate::ActorRef::stop) or [`kill`](crate::ActorRef::kill), a panic, or the system's
     /// shutdown when its timeout expired).
     Stopped(StopReason),
-    /// The target's mailbox was closed when the message reached it: a delayed message
-    /// ([`Context::send_after`](crate::Context::send_after)) whose target had stopped.
+    /// The target's mailbox was closed when the message reached it: a [timer](crate::actor::timer)'s
+    /// message, or a monitor's `Down`, whose target had stopped.
     Closed,
     /// The target's bounded mailbox was full: a message [published](crate::broker::Topic::publish) to
     /// a subscriber that could not take it.

@@ -294,6 +294,7 @@ impl MessageBroker {
         let slot = Slot {
             message: ErasedEnvelope::new(message),
             index,
+            timer: 0,
         };
         let stats = self.system.stats();
         let (slot, failure) = match route.handle.try_send(slot) {

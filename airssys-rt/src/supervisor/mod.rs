@@ -121,7 +121,7 @@ use tokio::time::Instant;
 use crate::actor::actor_ref::Strong;
 use crate::actor::mailbox::{Farewell, MailboxHandle, Signal, Slot};
 use crate::actor::run::Dormant;
-use crate::actor::{Actor, ActorRef, AskError, Context, DelayedMessage, Handler, StopReason};
+use crate::actor::{Actor, ActorRef, AskError, Context, Handler, StopReason, TimerId};
 use crate::address::ActorAddress;
 use crate::envelope::ErasedEnvelope;
 use crate::message::Message;
@@ -152,7 +152,7 @@ pub struct Supervisor {
     stats: SupervisorStats,
     given_up: bool,
     /// Restarts waiting for their backoff delay, cancelled if the supervisor stops first.
-    delayed: Vec<DelayedMessage>,
+    delayed: Vec<TimerId>,
 }
 
 /// One child: its spec, its persistent identity, and what it is doing.
@@ -219,6 +219,7 @@ impl Parent {
             let _ = self.supervisor.sender.try_send(Slot {
                 message: ErasedEnvelope::new(ChildExited),
                 index: <Supervisor as Handler<ChildExited>>::__INDEX,
+                timer: 0,
             });
         }
     }
@@ -609,7 +610,7 @@ impl Supervisor {
             let _ = ctx.actor_ref().tell(RestartDue { keys });
         } else {
             self.event(ctx, index, SupervisionEventKind::RestartScheduled(delay));
-            self.delayed.retain(|delayed| !delayed.is_finished());
+            self.delayed.retain(|&timer| ctx.is_pending(timer));
             self.delayed
                 .push(ctx.send_after(RestartDue { keys }, delay));
         }
@@ -738,9 +739,9 @@ impl Supervisor {
     }
 
     /// Stops every child, in reverse order, for good.
-    async fn terminate_all(&mut self, ctx: &Context<Self>) {
-        for delayed in self.delayed.drain(..) {
-            delayed.cancel();
+    async fn terminate_all(&mut self, ctx: &mut Context<Self>) {
+        for timer in self.delayed.drain(..) {
+            ctx.cancel_timer(timer);
         }
         while let Some(last) = self.children.len().checked_sub(1) {
             self.stop(last, StopMode::Terminate, ctx).await;
