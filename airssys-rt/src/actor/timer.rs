@@ -256,8 +256,7 @@ impl<A: Actor> Context<A> {
         message: M,
         delay: Duration,
     ) -> TimerId {
-        let target = self.target_of(recipient.strong().clone(), recipient.index(), 0);
-        self.arm(None, message, delay, None, target)
+        self.arm_to(recipient, message, delay, None)
     }
 
     /// Sends a clone of `message` to `recipient` every `period`, until cancelled, until this
@@ -268,8 +267,7 @@ impl<A: Actor> Context<A> {
         message: M,
         period: Duration,
     ) -> TimerId {
-        let target = self.target_of(recipient.strong().clone(), recipient.index(), 0);
-        self.arm(None, message, period, Some((period, M::clone)), target)
+        self.arm_to(recipient, message, period, Some((period, M::clone)))
     }
 
     /// Cancels a timer: its message is not received, even if already queued. Returns whether it was
@@ -319,6 +317,18 @@ impl<A: Actor> Context<A> {
             id,
         );
         self.arm_with_id(id, key, message, delay, repeat, target)
+    }
+
+    /// A timer to another actor: its messages are ordinary messages there (no timer id).
+    fn arm_to<M: Message>(
+        &mut self,
+        recipient: &Recipient<M>,
+        message: M,
+        delay: Duration,
+        repeat: Option<Repeat<M>>,
+    ) -> TimerId {
+        let target = self.target_of(recipient.strong().clone(), recipient.index(), 0);
+        self.arm(None, message, delay, repeat, target)
     }
 
     fn target_of(&self, strong: Strong, index: u32, tag: u32) -> Target {
