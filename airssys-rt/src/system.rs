@@ -15,7 +15,7 @@ use crate::actor::{Actor, ActorRef, Context};
 use crate::address::ActorAddress;
 use crate::broker::dead_letter::{DeadLetter, DeadLetterSink};
 use crate::broker::resolver::{Names, RegisterError};
-use crate::broker::routing::{Route, RoutingTable};
+use crate::broker::routing::{Route, RoutingTable, TypeOf};
 use crate::broker::stats::Stats;
 use crate::broker::topic::Topics;
 use crate::broker::{AddressResolver, MessageBroker};
@@ -251,7 +251,7 @@ impl ActorSystem {
             address.routing_key(),
             Route {
                 handle: handle.clone(),
-                handled: A::__HANDLED,
+                actor: <A as TypeOf>::ACTOR_TYPE,
             },
         );
         let exit = Exit {

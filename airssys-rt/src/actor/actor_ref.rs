@@ -317,6 +317,15 @@ pub struct Recipient<M> {
 }
 
 impl<M: Message> Recipient<M> {
+    /// A recipient of handler `index` of the actor at `handle`; the caller checked the index.
+    pub(crate) fn new(handle: Arc<MailboxHandle>, index: u32) -> Self {
+        Recipient {
+            strong: Strong::new(handle),
+            index,
+            _message: PhantomData,
+        }
+    }
+
     /// The actor's address.
     pub fn address(&self) -> ActorAddress {
         self.strong.0.cell.address

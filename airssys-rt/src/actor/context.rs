@@ -87,6 +87,24 @@ impl<A: Actor> Context<A> {
         )
     }
 
+    /// Monitors the actor registered as `name`, as [`monitor`](Context::monitor) does, without knowing
+    /// its type.
+    ///
+    /// # Errors
+    ///
+    /// [`LookupError::NoSuchName`](crate::broker::LookupError::NoSuchName) if no live actor holds the
+    /// name.
+    pub fn monitor_name(&self, name: &str) -> Result<MonitorRef, crate::broker::LookupError>
+    where
+        A: Handler<Down>,
+    {
+        let route = self.system.resolver().route(name)?;
+        Ok(link::monitor(
+            &route.handle,
+            self.delivery(<A as Handler<Down>>::__INDEX),
+        ))
+    }
+
     /// Cancels a monitor: no `Down` comes from it (unless it was already queued).
     pub fn demonitor(&self, monitor: MonitorRef) {
         if let Some(route) = self.system.routes().get(&monitor.target.routing_key()) {

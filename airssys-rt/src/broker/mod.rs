@@ -47,7 +47,7 @@
 //!
 //! Every live actor has an entry in the system's routing table, a sharded map with lock-free reads
 //! (`dashmap`) from its routing key, pre-computed in its [`ActorAddress`], to its mailbox and the table
-//! of message types its `#[actor]` block handles (24 bytes per actor). The entry is removed when the
+//! of message types its `#[actor]` block handles (16 bytes per actor). The entry is removed when the
 //! actor stops, so no route outlives its actor. [`MessageBroker::route`] looks the key up, finds the
 //! handler for `M` in that table (a few compares, fixed per actor type), erases the message into the
 //! mailbox slot and enqueues it without waiting. Every failure returns the envelope with a
@@ -86,7 +86,7 @@ use crate::system::ActorSystem;
 
 pub use dead_letter::{DeadLetter, DeadLetterReason, DeadLetters};
 pub use pool::{MessagePool, PoolStats, Pooled};
-pub use resolver::{AddressResolver, RegisterError};
+pub use resolver::{AddressResolver, LookupError, RegisterError};
 use routing::Route;
 pub use stats::RoutingStats;
 pub use topic::{PublishReport, Topic, TopicTypeMismatch};
@@ -444,6 +444,7 @@ impl MessageBroker {
                     target: route.handle.cell.address,
                     message_type: M::MESSAGE_TYPE,
                     handles: route
+                        .actor
                         .handled
                         .iter()
                         .map(|handled| handled.message_type)

@@ -10,10 +10,14 @@ use dashmap::DashMap;
 use dashmap::mapref::entry::Entry;
 use smallvec::SmallVec;
 
+use std::any::TypeId;
+
 use crate::actor::actor_ref::Strong;
+use crate::actor::{Actor, ActorRef, Recipient};
 use crate::address::ActorAddress;
-use crate::broker::routing::{FxBuild, KeyHasher};
+use crate::broker::routing::{FxBuild, KeyHasher, Route};
 use crate::broker::stats::Stats;
+use crate::message::Message;
 use crate::system::ActorSystem;
 
 /// Why a name could not be registered.
@@ -46,6 +50,57 @@ impl fmt::Display for RegisterError {
 }
 
 impl std::error::Error for RegisterError {}
+
+/// Why a typed lookup by name ([`AddressResolver::lookup`], [`AddressResolver::lookup_recipient`],
+/// [`Context::monitor_name`](crate::Context::monitor_name)) failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LookupError {
+    /// No live actor is registered under the name.
+    NoSuchName(Arc<str>),
+    /// The actor registered under the name is of another type.
+    WrongType {
+        /// The name.
+        name: Arc<str>,
+        /// Its actor's type.
+        actual: &'static str,
+        /// The type asked for.
+        expected: &'static str,
+    },
+    /// The actor registered under the name does not handle the message type.
+    Unhandled {
+        /// The name.
+        name: Arc<str>,
+        /// The message type asked for.
+        message_type: &'static str,
+        /// What the actor does handle.
+        handles: Vec<&'static str>,
+    },
+}
+
+impl fmt::Display for LookupError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LookupError::NoSuchName(name) => write!(f, "no live actor is registered as `{name}`"),
+            LookupError::WrongType {
+                name,
+                actual,
+                expected,
+            } => write!(f, "`{name}` is a `{actual}`, not a `{expected}`"),
+            LookupError::Unhandled {
+                name,
+                message_type,
+                handles,
+            } => write!(
+                f,
+                "`{name}` does not handle `{message_type}`; it handles {}",
+                handles.join(", ")
+            ),
+        }
+    }
+}
+
+impl std::error::Error for LookupError {}
 
 struct NameEntry {
     address: ActorAddress,
@@ -278,6 +333,79 @@ impl AddressResolver {
             .routes()
             .get(&routing_key)
             .map(|route| route.handle.cell.address)
+    }
+
+    /// A typed reference to the actor registered as `name`, checked to be an `A`.
+    ///
+    /// ```
+    /// # use airssys_rt::prelude::*;
+    /// # use airssys_rt::broker::LookupError;
+    /// # #[derive(Message)] #[message(result = u64)] struct Total;
+    /// # struct Billing(u64);
+    /// # #[actor] impl Billing { fn total(&self, _: Total) -> u64 { self.0 } }
+    /// # struct Audit;
+    /// # #[actor] impl Audit {}
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let system = ActorSystem::new();
+    /// let resolver = system.resolver();
+    /// resolver.register("billing", system.spawn(Billing(7)).address()).unwrap();
+    /// let billing = resolver.lookup::<Billing>("billing").unwrap();
+    /// assert_eq!(billing.ask(Total).await.unwrap(), 7);
+    /// assert!(matches!(resolver.lookup::<Audit>("billing"), Err(LookupError::WrongType { .. })));
+    /// // Or by one message it handles, whatever its type:
+    /// let total = resolver.lookup_recipient::<Total>("billing").unwrap();
+    /// assert_eq!(total.ask(Total).await.unwrap(), 7);
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`LookupError::NoSuchName`], [`LookupError::WrongType`].
+    pub fn lookup<A: Actor>(&self, name: &str) -> Result<ActorRef<A>, LookupError> {
+        let route = self.route(name)?;
+        if route.actor.type_id != TypeId::of::<A>() {
+            return Err(LookupError::WrongType {
+                name: name.into(),
+                actual: (route.actor.type_name)(),
+                expected: core::any::type_name::<A>(),
+            });
+        }
+        Ok(ActorRef::new(route.handle))
+    }
+
+    /// A reference to the actor registered as `name`, by one message type it handles, whatever its
+    /// type: checked against the table of handled messages that `#[actor]` generated.
+    ///
+    /// # Errors
+    ///
+    /// [`LookupError::NoSuchName`], [`LookupError::Unhandled`] (listing what it handles).
+    pub fn lookup_recipient<M: Message>(&self, name: &str) -> Result<Recipient<M>, LookupError> {
+        let route = self.route(name)?;
+        match route.handler_index::<M>() {
+            Some(index) => Ok(Recipient::new(route.handle, index)),
+            None => Err(LookupError::Unhandled {
+                name: name.into(),
+                message_type: M::MESSAGE_TYPE,
+                handles: route
+                    .actor
+                    .handled
+                    .iter()
+                    .map(|handled| handled.message_type)
+                    .collect(),
+            }),
+        }
+    }
+
+    /// The route of the live actor registered as `name`.
+    pub(crate) fn route(&self, name: &str) -> Result<Route, LookupError> {
+        let no_such_name = || LookupError::NoSuchName(name.into());
+        let address = self.resolve(name).ok_or_else(no_such_name)?;
+        self.system
+            .routes()
+            .get(&address.routing_key())
+            .filter(|route| route.handle.cell.address == address && !route.handle.cell.is_stopped())
+            .map(|route| route.clone())
+            .ok_or_else(no_such_name)
     }
 
     /// How many names are registered.

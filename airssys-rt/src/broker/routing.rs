@@ -6,20 +6,42 @@ use std::sync::Arc;
 
 use dashmap::DashMap;
 
-use crate::actor::HandledMessage;
 use crate::actor::mailbox::MailboxHandle;
+use crate::actor::{Actor, HandledMessage};
 
-/// One live actor's routing data: 24 bytes (asserted).
+/// One live actor's routing data: 16 bytes (asserted).
 #[derive(Debug, Clone)]
 pub(crate) struct Route {
     /// The mailbox and the actor's shared cell. Not a counted reference: a route does not keep its
     /// actor alive.
     pub(crate) handle: Arc<MailboxHandle>,
-    /// What `#[actor]` generated: the handled message types, in handler-index order.
+    /// The actor's type: its identity, for typed lookups, and what `#[actor]` generated, the handled
+    /// message types in handler-index order.
+    pub(crate) actor: &'static ActorType,
+}
+
+static_assertions::assert_eq_size!(Route, [u8; 16]);
+
+/// What the routing table knows of an actor's type: one static per actor type.
+#[derive(Debug)]
+pub(crate) struct ActorType {
+    pub(crate) type_id: TypeId,
+    pub(crate) type_name: fn() -> &'static str,
     pub(crate) handled: &'static [HandledMessage],
 }
 
-static_assertions::assert_eq_size!(Route, [u8; 24]);
+/// The [`ActorType`] of `A`, as an associated constant so that it is one static per type.
+pub(crate) trait TypeOf {
+    const ACTOR_TYPE: &'static ActorType;
+}
+
+impl<A: Actor> TypeOf for A {
+    const ACTOR_TYPE: &'static ActorType = &ActorType {
+        type_id: TypeId::of::<A>(),
+        type_name: core::any::type_name::<A>,
+        handled: A::__HANDLED,
+    };
+}
 
 impl Route {
     /// The index of the actor's handler for `M`, if it has one.
@@ -30,7 +52,8 @@ impl Route {
     #[inline]
     pub(crate) fn handler_index<M: 'static>(&self) -> Option<u32> {
         let wanted = TypeId::of::<M>();
-        self.handled
+        self.actor
+            .handled
             .iter()
             .position(|handled| handled.type_id == wanted)
             .map(|index| index as u32)
