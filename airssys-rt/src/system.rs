@@ -11,7 +11,7 @@ use tokio::runtime::Handle;
 use crate::actor::actor_ref::Strong;
 use crate::actor::mailbox::{self, ActorCell, Farewell, MailboxHandle, MailboxKind, Signal};
 use crate::actor::run::{self, Dormant};
-use crate::actor::{Actor, ActorRef, Context};
+use crate::actor::{Actor, ActorRef, Context, PreparedActor};
 use crate::address::ActorAddress;
 use crate::broker::dead_letter::{DeadLetter, DeadLetterSink};
 use crate::broker::resolver::{Names, RegisterError};
@@ -221,17 +221,53 @@ impl ActorSystem {
     ///
     /// If the options ask for a bounded mailbox of capacity 0.
     pub fn spawn_with<A: Actor>(&self, actor: A, options: SpawnOptions) -> ActorRef<A> {
+        self.prepare_with::<A>(options).start(actor)
+    }
+
+    /// An actor's mailbox and reference, before the actor exists: wire rings and mutual references
+    /// first, then [`start`](PreparedActor::start) it. See [`PreparedActor`].
+    pub fn prepare<A: Actor>(&self) -> PreparedActor<A> {
+        self.prepare_with(SpawnOptions::default())
+    }
+
+    /// As [`prepare`](ActorSystem::prepare), with `options`.
+    ///
+    /// # Panics
+    ///
+    /// If the options ask for a bounded mailbox of capacity 0.
+    pub fn prepare_with<A: Actor>(&self, options: SpawnOptions) -> PreparedActor<A> {
         let (handle, dormant) = self.create::<A>(options.mailbox);
-        // The first reference exists before the task starts, so it never sees zero references.
-        let actor_ref = ActorRef::new(handle.clone());
+        PreparedActor::new(handle, dormant, self.clone())
+    }
+
+    /// Starts `actor` and waits until its `on_start` has returned: a start barrier.
+    ///
+    /// # Errors
+    ///
+    /// The reason it stopped instead ([`StopReason::Panicked`](crate::StopReason::Panicked) if
+    /// `on_start` panicked).
+    pub async fn spawn_started<A: Actor>(
+        &self,
+        actor: A,
+    ) -> Result<ActorRef<A>, crate::StopReason> {
+        self.prepare::<A>().start_and_wait(actor).await
+    }
+
+    /// Runs `actor` in a task of its own on the mailbox of `dormant`.
+    pub(crate) fn launch<A: Actor>(
+        &self,
+        actor: A,
+        handle: Arc<MailboxHandle>,
+        dormant: Dormant,
+        on_started: Option<tokio::sync::oneshot::Sender<()>>,
+    ) {
         let ctx = Context::new(handle, self.clone());
         let cell = dormant.cell.clone();
         let task = self
             .inner
             .runtime
-            .spawn(run::run(actor, dormant, ctx, None, false));
+            .spawn(run::run(actor, dormant, ctx, None, false, on_started));
         cell.set_task(task.abort_handle());
-        actor_ref
     }
 
     /// A new actor's mailbox, cell and route, with no incarnation running yet.

@@ -111,6 +111,7 @@ mod context;
 pub(crate) mod error;
 pub mod link;
 pub(crate) mod mailbox;
+mod prepared;
 pub(crate) mod run;
 mod signal;
 pub mod timer;
@@ -126,6 +127,7 @@ pub use link::{Down, Exited, MonitorRef};
 pub use mailbox::MailboxKind;
 #[doc(hidden)]
 pub use mailbox::ReplyTo;
+pub use prepared::PreparedActor;
 pub use timer::TimerId;
 
 use crate::envelope::ErasedEnvelope;

@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use pin_project_lite::pin_project;
 use tokio::sync::mpsc::error::TryRecvError;
+use tokio::sync::oneshot;
 
 use crate::actor::error::{ActorPanic, StopReason};
 use crate::actor::mailbox::{
@@ -278,6 +279,7 @@ pub(crate) fn run<A: Actor>(
     ctx: Context<A>,
     parent: Option<Parent>,
     started: bool,
+    on_started: Option<oneshot::Sender<()>>,
 ) -> impl Future<Output = ()> + Send {
     // Until this incarnation ends otherwise, it ends killed (not as the last one ended).
     dormant.reason = StopReason::Killed;
@@ -285,14 +287,20 @@ pub(crate) fn run<A: Actor>(
         dormant: Some(dormant),
         parent,
     };
-    RunningAs::new(ctx.address(), run_guarded(actor, guard, ctx, started))
+    RunningAs::new(
+        ctx.address(),
+        run_guarded(actor, guard, ctx, started, on_started),
+    )
 }
 
+/// `on_started`, if any, is told once `on_start` has returned; dropped unsent if the start failed or
+/// the actor was killed first (the waiter then reads the stop reason).
 async fn run_guarded<A: Actor>(
     mut actor: A,
     mut guard: StopGuard,
     mut ctx: Context<A>,
     started: bool,
+    on_started: Option<oneshot::Sender<()>>,
 ) {
     let cell = guard.dormant().cell.clone();
     if cell.pending_signal() == Signal::Kill {
@@ -304,6 +312,9 @@ async fn run_guarded<A: Actor>(
         // A failed start is not a stop: `on_stop` runs only for actors that started.
         guard.dormant().reason = StopReason::Panicked(panic);
         return;
+    }
+    if let Some(on_started) = on_started {
+        let _ = on_started.send(());
     }
     let reason = message_loop(&mut actor, &mut guard.dormant().mailbox, &mut ctx, &cell).await;
     if reason == StopReason::Killed {
@@ -353,7 +364,7 @@ pub(crate) async fn start_supervised<A: Actor>(
     let cell = dormant.cell.clone();
     let task = system
         .runtime()
-        .spawn(run(actor, dormant, ctx, Some(parent), true));
+        .spawn(run(actor, dormant, ctx, Some(parent), true, None));
     cell.set_task(task.abort_handle());
     Ok(())
 }
