@@ -443,12 +443,7 @@ impl MessageBroker {
                 Err(RouteFailure::Unhandled {
                     target: route.handle.cell.address,
                     message_type: M::MESSAGE_TYPE,
-                    handles: route
-                        .actor
-                        .handled
-                        .iter()
-                        .map(|handled| handled.message_type)
-                        .collect(),
+                    handles: route.handled_names(),
                 })
             }
         }

@@ -386,12 +386,7 @@ impl AddressResolver {
             None => Err(LookupError::Unhandled {
                 name: name.into(),
                 message_type: M::MESSAGE_TYPE,
-                handles: route
-                    .actor
-                    .handled
-                    .iter()
-                    .map(|handled| handled.message_type)
-                    .collect(),
+                handles: route.handled_names(),
             }),
         }
     }

@@ -44,6 +44,15 @@ impl<A: Actor> TypeOf for A {
 }
 
 impl Route {
+    /// The names of the message types the actor handles, for errors that list them.
+    pub(crate) fn handled_names(&self) -> Vec<&'static str> {
+        self.actor
+            .handled
+            .iter()
+            .map(|handled| handled.message_type)
+            .collect()
+    }
+
     /// The index of the actor's handler for `M`, if it has one.
     ///
     /// A scan of the actor's handled types: their number is fixed at compile time for each actor type
