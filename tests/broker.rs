@@ -679,3 +679,44 @@ fn concurrent_routes_registrations_and_stops_lose_nothing() {
         assert!(system.resolver().is_empty(), "no stale name");
     });
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_ask_refused_by_a_full_mailbox_is_not_counted_as_routed() {
+    #[derive(Message)]
+    #[message(result = u32)]
+    struct Slow;
+
+    struct Busy;
+
+    #[actor]
+    impl Busy {
+        async fn slow(&mut self, _: Slow) -> u32 {
+            tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+            0
+        }
+    }
+
+    let system = ActorSystem::new();
+    let broker = system.broker();
+    let busy = system.spawn_with(
+        Busy,
+        SpawnOptions::default().mailbox(MailboxKind::Bounded(1)),
+    );
+    busy.tell(Slow).unwrap(); // handled: the actor sleeps in it
+    tokio::task::yield_now().await;
+    busy.tell(Slow).unwrap(); // queued: the mailbox is full
+    let before = broker.stats();
+    let refused = broker
+        .ask_timeout(busy.address(), Slow, std::time::Duration::from_secs(1))
+        .await;
+    assert!(matches!(
+        refused,
+        Err(BrokerAskError::Ask(AskError::Send(SendError::Full(Slow))))
+    ));
+    let after = broker.stats();
+    assert_eq!(
+        after.routed, before.routed,
+        "a refused ask was counted as routed"
+    );
+    assert_eq!(after.mailbox_full, before.mailbox_full + 1);
+}

@@ -77,8 +77,8 @@ use std::time::Duration;
 
 use dashmap::mapref::one::Ref;
 
-use crate::actor::AskError;
 use crate::actor::mailbox::{Refused, Slot};
+use crate::actor::{AskError, SendError};
 use crate::address::ActorAddress;
 use crate::envelope::{ErasedEnvelope, MessageEnvelope};
 use crate::message::Message;
@@ -372,13 +372,21 @@ impl MessageBroker {
             Ok(found) => found,
             Err(failure) => return Err(BrokerAskError::NotRouted { message, failure }),
         };
-        self.system.stats().routed.incr();
         let request = crate::actor::AskRequest::new(&handle, index, message);
         let request = match timeout {
             Some(timeout) => request.timeout(timeout),
             None => request,
         };
-        request.await.map_err(BrokerAskError::Ask)
+        let outcome = request.await;
+        // Counted as `route` counts: routed only if the mailbox took the message.
+        let stats = self.system.stats();
+        match &outcome {
+            Err(AskError::Send(SendError::Full(_))) => stats.mailbox_full.incr(),
+            Err(AskError::Send(SendError::Stopped(_))) => stats.stopped.incr(),
+            Err(AskError::AskedItself(_)) => {}
+            _ => stats.routed.incr(),
+        }
+        outcome.map_err(BrokerAskError::Ask)
     }
 
     /// The named topic carrying `M`, created on first use.
