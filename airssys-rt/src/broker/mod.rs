@@ -347,7 +347,7 @@ impl MessageBroker {
     }
 
     /// As [`ask`](MessageBroker::ask), failing with [`AskError::Timeout`] (or
-    /// [`SendError::Full`](crate::SendError::Full) with the message, if it never got into the mailbox)
+    /// [`SendError::Full`] with the message, if it never got into the mailbox)
     /// after `timeout`.
     pub async fn ask_timeout<M: Message>(
         &self,
