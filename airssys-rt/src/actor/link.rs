@@ -102,7 +102,9 @@ impl Delivery {
     }
 }
 
-fn closed(system: &WeakSystem, target: ActorAddress, slot: Slot) {
+/// A message whose target's mailbox was closed when it reached it (a system message, a timer's): a
+/// dead letter.
+pub(crate) fn closed(system: &WeakSystem, target: ActorAddress, slot: Slot) {
     if let Some(system) = system.upgrade() {
         system.report_dead_letter(DeadLetter::new(
             target,

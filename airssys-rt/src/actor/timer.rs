@@ -65,9 +65,9 @@ use tokio::task::AbortHandle;
 use tokio::time::{Instant, MissedTickBehavior};
 
 use crate::actor::actor_ref::Strong;
+use crate::actor::link;
 use crate::actor::mailbox::Slot;
 use crate::actor::{Actor, Context, Handler, Recipient};
-use crate::broker::dead_letter::{DeadLetter, DeadLetterReason};
 use crate::broker::routing::FxBuild;
 use crate::envelope::ErasedEnvelope;
 use crate::message::Message;
@@ -185,14 +185,7 @@ impl Target {
         match self.strong.handle().send(slot).await {
             Ok(()) => true,
             Err(slot) => {
-                if let Some(system) = self.system.upgrade() {
-                    system.report_dead_letter(DeadLetter::new(
-                        self.strong.handle().cell.address,
-                        slot.message,
-                        false,
-                        DeadLetterReason::Closed,
-                    ));
-                }
+                link::closed(&self.system, self.strong.handle().cell.address, slot);
                 false
             }
         }
@@ -316,7 +309,7 @@ impl<A: Actor> Context<A> {
             <A as Handler<M>>::__INDEX,
             id,
         );
-        self.arm_with_id(id, key, message, delay, repeat, target)
+        self.arm(id, key, message, delay, repeat, target)
     }
 
     /// A timer to another actor: its messages are ordinary messages there (no timer id).
@@ -327,8 +320,9 @@ impl<A: Actor> Context<A> {
         delay: Duration,
         repeat: Option<Repeat<M>>,
     ) -> TimerId {
+        let id = self.handle().cell.next_timer_id();
         let target = self.target_of(recipient.strong().clone(), recipient.index(), 0);
-        self.arm(None, message, delay, repeat, target)
+        self.arm(id, None, message, delay, repeat, target)
     }
 
     fn target_of(&self, strong: Strong, index: u32, tag: u32) -> Target {
@@ -341,18 +335,6 @@ impl<A: Actor> Context<A> {
     }
 
     fn arm<M: Message>(
-        &mut self,
-        key: Option<Arc<str>>,
-        message: M,
-        delay: Duration,
-        repeat: Option<Repeat<M>>,
-        target: Target,
-    ) -> TimerId {
-        let id = self.handle().cell.next_timer_id();
-        self.arm_with_id(id, key, message, delay, repeat, target)
-    }
-
-    fn arm_with_id<M: Message>(
         &mut self,
         id: u32,
         key: Option<Arc<str>>,
