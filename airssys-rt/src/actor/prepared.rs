@@ -52,8 +52,7 @@ use crate::system::ActorSystem;
 /// references see it stopped, and what was sent to it becomes dead letters.
 pub struct PreparedActor<A: Actor> {
     handle: Arc<MailboxHandle>,
-    /// `None` once started.
-    dormant: Option<Dormant>,
+    dormant: Dormant,
     system: ActorSystem,
     _actor: PhantomData<fn() -> A>,
 }
@@ -68,7 +67,7 @@ impl<A: Actor> PreparedActor<A> {
         dormant.reason = StopReason::Stopped;
         PreparedActor {
             handle,
-            dormant: Some(dormant),
+            dormant,
             system,
             _actor: PhantomData,
         }
@@ -86,7 +85,7 @@ impl<A: Actor> PreparedActor<A> {
 
     /// Starts the actor with `actor` as its state, in its own task; its `on_start` runs there, and the
     /// messages already sent wait for it.
-    pub fn start(mut self, actor: A) -> ActorRef<A> {
+    pub fn start(self, actor: A) -> ActorRef<A> {
         // The first reference exists before the task starts, so it never sees zero references.
         let actor_ref = self.actor_ref();
         self.launch(actor, None);
@@ -99,7 +98,7 @@ impl<A: Actor> PreparedActor<A> {
     ///
     /// The reason it stopped instead: [`StopReason::Panicked`] if `on_start` panicked, or how it was
     /// stopped or killed before its start was over.
-    pub async fn start_and_wait(mut self, actor: A) -> Result<ActorRef<A>, StopReason> {
+    pub async fn start_and_wait(self, actor: A) -> Result<ActorRef<A>, StopReason> {
         let actor_ref = self.actor_ref();
         let (started, on_started) = tokio::sync::oneshot::channel();
         self.launch(actor, Some(started));
@@ -110,13 +109,14 @@ impl<A: Actor> PreparedActor<A> {
         }
     }
 
-    fn launch(&mut self, actor: A, on_started: Option<tokio::sync::oneshot::Sender<()>>) {
-        let dormant = self
-            .dormant
-            .take()
-            .expect("a prepared actor is started once");
-        self.system
-            .launch(actor, self.handle.clone(), dormant, on_started);
+    fn launch(self, actor: A, on_started: Option<tokio::sync::oneshot::Sender<()>>) {
+        let PreparedActor {
+            handle,
+            dormant,
+            system,
+            ..
+        } = self;
+        system.launch(actor, handle, dormant, on_started);
     }
 }
 
