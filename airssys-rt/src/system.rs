@@ -426,6 +426,17 @@ impl ActorSystem {
         self.inner.report_dead_letter(letter);
     }
 
+    /// The route of the actor at `address`, if it is alive (held as a read lock on its shard).
+    pub(crate) fn live_route(
+        &self,
+        address: ActorAddress,
+    ) -> Option<dashmap::mapref::one::Ref<'_, u64, Route>> {
+        self.inner
+            .routes
+            .get(&address.routing_key())
+            .filter(|route| route.handle.cell.address == address && !route.handle.cell.is_stopped())
+    }
+
     /// Registers `name` for the live actor at `address`. The route's read lock is held while the name
     /// is inserted, so the actor's deregistration (which removes the route first, then frees its names)
     /// either sees the name or happens before and refuses it: no name outlives its actor.
@@ -435,10 +446,7 @@ impl ActorSystem {
         address: ActorAddress,
     ) -> Result<(), RegisterError> {
         let route = self
-            .inner
-            .routes
-            .get(&address.routing_key())
-            .filter(|route| route.handle.cell.address == address && !route.handle.cell.is_stopped())
+            .live_route(address)
             .ok_or(RegisterError::NoSuchActor(address))?;
         self.inner
             .names

@@ -396,9 +396,7 @@ impl AddressResolver {
         let no_such_name = || LookupError::NoSuchName(name.into());
         let address = self.resolve(name).ok_or_else(no_such_name)?;
         self.system
-            .routes()
-            .get(&address.routing_key())
-            .filter(|route| route.handle.cell.address == address && !route.handle.cell.is_stopped())
+            .live_route(address)
             .map(|route| route.clone())
             .ok_or_else(no_such_name)
     }
