@@ -153,15 +153,16 @@ impl Dormant {
     /// Buries every message the closed mailbox holds now; returns whether it is also idle: no send in
     /// flight, so nothing can arrive any more.
     fn bury_queued(&mut self, system: Option<&ActorSystem>) -> bool {
+        let to = Graves::of(system);
         let waker = Waker::noop();
         let mut cx = TaskContext::from_waker(waker);
         loop {
             while let Ok(slot) = self.mailbox.try_recv() {
-                self.bury(slot, system);
+                self.bury(slot, to);
             }
             // `try_recv` cannot tell "empty" from "empty but a send is writing": a poll can.
             match self.mailbox.poll_recv(&mut cx) {
-                Poll::Ready(Some(slot)) => self.bury(slot, system),
+                Poll::Ready(Some(slot)) => self.bury(slot, to),
                 Poll::Ready(None) => return true,
                 Poll::Pending => return false,
             }
@@ -169,11 +170,11 @@ impl Dormant {
     }
 
     /// Reports one queued message as a dead letter (or counts it, if no one listens) and drops it.
-    fn bury(&self, slot: Slot, system: Option<&ActorSystem>) {
+    fn bury(&self, slot: Slot, to: Option<Graves<'_>>) {
         if slot.index == WAKE {
             return;
         }
-        let Some(system) = system else {
+        let Some(Graves { system, report }) = to else {
             // The system is gone: nobody can be told. The drop is still contained.
             let _ = catch_unwind(AssertUnwindSafe(move || drop(slot)));
             return;
@@ -184,7 +185,7 @@ impl Dormant {
         // The payload's `Drop` is user code, run here, in the runtime's teardown: a panic in it must not
         // escape before the stop is published (nor abort the process, with a second one).
         let _ = catch_unwind(AssertUnwindSafe(move || {
-            if system.dead_letter_sink().has_subscribers() {
+            if report {
                 let (payload, was_ask) = unwrap_ask(slot.message, slot.index);
                 let reason = DeadLetterReason::Stopped(reason.clone());
                 system.report_dead_letter(DeadLetter::new(address, payload, was_ask, reason));
@@ -198,9 +199,27 @@ impl Dormant {
     /// Waits for the sends in flight into the closed mailbox, burying what they deliver.
     async fn settle(mut self) {
         while let Some(slot) = self.mailbox.recv().await {
+            // The system is not held across the wait: actors do not keep it alive.
             let system = self.exit.system();
-            self.bury(slot, system.as_ref());
+            self.bury(slot, Graves::of(system.as_ref()));
         }
+    }
+}
+
+/// Where buried messages go: the system, and whether anyone listens for dead letters (asked once per
+/// drain, not per message: it takes the sink's lock).
+#[derive(Clone, Copy)]
+struct Graves<'a> {
+    system: &'a ActorSystem,
+    report: bool,
+}
+
+impl<'a> Graves<'a> {
+    fn of(system: Option<&'a ActorSystem>) -> Option<Self> {
+        system.map(|system| Graves {
+            system,
+            report: system.dead_letter_sink().has_subscribers(),
+        })
     }
 }
 
