@@ -165,3 +165,16 @@ pub fn two_workers() -> tokio::runtime::Runtime {
         .build()
         .expect("a two-worker runtime")
 }
+
+/// Waits for the first supervision event that `matches`, skipping the others.
+pub async fn wait_for(
+    events: &mut airssys_rt::supervisor::SupervisionEvents,
+    matches: impl Fn(&airssys_rt::supervisor::SupervisionEvent) -> bool,
+) -> airssys_rt::supervisor::SupervisionEvent {
+    loop {
+        let event = events.recv().await.expect("the system is alive");
+        if matches(&event) {
+            return event;
+        }
+    }
+}

@@ -12,6 +12,7 @@ use airssys_rt::supervisor::{
     SupervisorSpec,
 };
 use airssys_rt::{MailboxKind, SpawnOptions};
+use airssys_rt_suite::wait_for;
 use tokio::sync::Notify;
 
 #[derive(Message)]
@@ -323,8 +324,8 @@ async fn crash_and_wait_for_the_restart_delay(
     events: &mut SupervisionEvents,
 ) {
     child.tell(Crash).unwrap();
-    wait_for(events, |kind| {
-        matches!(kind, SupervisionEventKind::RestartScheduled(_))
+    wait_for(events, |event| {
+        matches!(event.kind, SupervisionEventKind::RestartScheduled(_))
     })
     .await;
 }
@@ -336,18 +337,6 @@ async fn stopped_within_a_minute(child: &ActorRef<Sink>) -> StopReason {
         .expect("the child was restarted instead of stopping")
 }
 
-async fn wait_for(
-    events: &mut SupervisionEvents,
-    matches: impl Fn(&SupervisionEventKind) -> bool,
-) -> SupervisionEventKind {
-    loop {
-        let event = events.recv().await.expect("the system is alive");
-        if matches(&event.kind) {
-            return event.kind;
-        }
-    }
-}
-
 #[tokio::test(start_paused = true)]
 async fn a_child_stopped_while_it_waits_for_its_restart_is_not_restarted() {
     let system = ActorSystem::new();
@@ -357,10 +346,11 @@ async fn a_child_stopped_while_it_waits_for_its_restart_is_not_restarted() {
     child.tell(Tick).unwrap(); // waits for the next incarnation
     child.stop(); // between two incarnations
     assert_eq!(stopped_within_a_minute(&child).await, StopReason::Stopped);
-    let removed = wait_for(&mut events, |kind| {
-        matches!(kind, SupervisionEventKind::Removed(_))
+    let removed = wait_for(&mut events, |event| {
+        matches!(event.kind, SupervisionEventKind::Removed(_))
     })
-    .await;
+    .await
+    .kind;
     assert_eq!(removed, SupervisionEventKind::Removed(StopReason::Stopped));
     assert_eq!(starts.load(Ordering::SeqCst), 1, "restarted after a stop");
     assert_eq!(

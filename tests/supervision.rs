@@ -14,7 +14,7 @@ use airssys_rt::supervisor::{
     Backoff, ChildError, ChildSpec, Restart, Shutdown, Strategy, SupervisionEvent,
     SupervisionEventKind, SupervisionEvents, Supervisor, SupervisorSpec,
 };
-use airssys_rt_suite::poll_once;
+use airssys_rt_suite::{poll_once, wait_for};
 use tokio::time::Instant;
 
 // ---------------------------------------------------------------------------------------------
@@ -126,19 +126,6 @@ fn worker(name: &'static str, log: &Log) -> ChildSpec<Worker> {
         incarnation: incarnations.fetch_add(1, Ordering::Relaxed) + 1,
         total: 0,
     })
-}
-
-/// Waits for the first event that `matches`, skipping the others.
-async fn wait_for(
-    events: &mut SupervisionEvents,
-    matches: impl Fn(&SupervisionEvent) -> bool,
-) -> SupervisionEvent {
-    loop {
-        let event = events.recv().await.expect("the system is alive");
-        if matches(&event) {
-            return event;
-        }
-    }
 }
 
 fn restarted(child: &'static str) -> impl Fn(&SupervisionEvent) -> bool {
