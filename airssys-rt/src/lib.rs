@@ -16,7 +16,8 @@ pub mod __private;
 
 pub use actor::{
     Actor, ActorPanic, ActorRef, AfterPanic, AskError, Context, Down, Exited, Handler, MailboxKind,
-    MonitorRef, Recipient, SendError, StopReason, WeakActorRef,
+    MonitorRef, Recipient, ReplySender, SendError, StopReason, StreamMessage, TaskHandle,
+    WeakActorRef,
 };
 pub use address::ActorAddress;
 pub use message::{Message, Storage};
@@ -96,7 +97,7 @@ pub mod prelude {
     pub use crate::actor::MailboxKind;
     pub use crate::actor::{
         Actor, ActorPanic, ActorRef, AfterPanic, AskError, Context, Down, Exited, Recipient,
-        SendError, StopReason, WeakActorRef,
+        ReplySender, SendError, StopReason, StreamMessage, WeakActorRef,
     };
     pub use crate::address::ActorAddress;
     pub use crate::message::Storage;

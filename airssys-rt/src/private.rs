@@ -82,13 +82,16 @@ pub const fn inline_violation<T>(cause: &str, name: &str, fix: &str) -> Option<C
     Some(message)
 }
 
-pub use crate::actor::ReplyTo;
 pub use crate::actor::{Actor, Context, HandledMessage, Handler};
+pub use crate::actor::{ReplySender, ReplyTo};
 pub use crate::envelope::ErasedEnvelope;
 
 use core::future::Future;
 
+use tokio::sync::oneshot;
+
 use crate::actor::mailbox::Ask;
+use crate::actor::reply::ReplyResult;
 use crate::message::Message;
 
 /// Runs a synchronous handler on the message in `message` and replies to an asker.
@@ -104,8 +107,22 @@ pub fn deliver<M: Message>(
     reply: &mut ReplyTo,
     handler: impl FnOnce(M) -> M::Result,
 ) {
-    let result = open(message, reply, handler);
+    let result = open(message, |message, channel| {
+        reply.0 = channel;
+        handler(message)
+    });
     reply.send(result);
+}
+
+/// As [`deliver`], for a synchronous handler that takes its [`ReplySender`] and answers through it.
+#[inline]
+pub fn deliver_deferred<M: Message>(
+    message: ErasedEnvelope,
+    handler: impl FnOnce(M, ReplySender<M::Result>),
+) {
+    open(message, |message, channel| {
+        handler(message, ReplySender::new(channel, M::MESSAGE_TYPE));
+    });
 }
 
 /// As [`deliver`], for an `async` handler. `BOXED` (from [`boxes_handler_future`]) says whether the
@@ -118,10 +135,26 @@ pub async fn deliver_async<M: Message, F: Future<Output = M::Result>, const BOXE
 ) where
     HandlerFuture<BOXED>: Hold,
 {
-    let future = open(message, reply, |message| {
+    let future = open(message, |message, channel| {
+        reply.0 = channel;
         <HandlerFuture<BOXED> as Hold>::hold(handler(message))
     });
     reply.send(future.await);
+}
+
+/// As [`deliver_async`], for an `async` handler that takes its [`ReplySender`].
+#[inline]
+pub async fn deliver_async_deferred<M: Message, F: Future<Output = ()>, const BOXED: bool>(
+    message: ErasedEnvelope,
+    handler: impl FnOnce(M, ReplySender<M::Result>) -> F,
+) where
+    HandlerFuture<BOXED>: Hold,
+{
+    let future = open(message, |message, channel| {
+        let reply = ReplySender::new(channel, M::MESSAGE_TYPE);
+        <HandlerFuture<BOXED> as Hold>::hold(handler(message, reply))
+    });
+    future.await;
 }
 
 /// Messages larger than this get their `async` handler's future boxed.
@@ -172,20 +205,16 @@ impl Hold for HandlerFuture<true> {
     }
 }
 
-/// Hands the `M` in `message` to `handler`, moving an asker's reply channel to `reply` first.
+/// Hands the `M` in `message` to `handler`, with the asker's reply channel if it was asked.
 #[inline]
 fn open<M: Message, R>(
     message: ErasedEnvelope,
-    reply: &mut ReplyTo,
-    handler: impl FnOnce(M) -> R,
+    handler: impl FnOnce(M, Option<oneshot::Sender<ReplyResult>>) -> R,
 ) -> R {
     let opened = if message.is::<M>() {
-        message.downcast_with(handler)
+        message.downcast_with(|message| handler(message, None))
     } else {
-        message.downcast_with(|ask: Ask<M>| {
-            reply.0 = Some(ask.reply);
-            handler(ask.message)
-        })
+        message.downcast_with(|ask: Ask<M>| handler(ask.message, Some(ask.reply)))
     };
     match opened {
         Ok(output) => output,

@@ -6,7 +6,7 @@ use quote::{ToTokens, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{ImplItem, ItemImpl, ReturnType, parse_quote};
 
-use super::parse::{ActorImpl, Args, Hook, HookArg, is_helper};
+use super::parse::{ActorImpl, Args, Extra, Hook, HookArg, is_helper};
 
 pub(crate) fn expand(parsed: &ActorImpl<'_>, args: &Args) -> TokenStream {
     let krate = args
@@ -31,11 +31,11 @@ pub(crate) fn expand(parsed: &ActorImpl<'_>, args: &Args) -> TokenStream {
         let signature = &handler.original.sig;
         let name = &signature.ident;
         let message = handler.message;
-        let call_args = if handler.has_ctx {
-            quote!(self, message, ctx)
-        } else {
-            quote!(self, message)
-        };
+        let extras = handler.extras.iter().map(|extra| match extra {
+            Extra::Ctx => quote!(ctx),
+            Extra::Reply(span) => quote_spanned!(*span=> sender),
+        });
+        let call_args = quote!(self, message #(, #extras)*);
         // Errors about the handler's reply type or future point at its return type, or its name.
         let span = match &signature.output {
             ReturnType::Type(_, ty) => ty.span(),
@@ -54,14 +54,34 @@ pub(crate) fn expand(parsed: &ActorImpl<'_>, args: &Args) -> TokenStream {
             } else {
                 quote!({ #krate::__private::boxes_handler_future::<#message>() })
             };
-            async_arms.push(quote_spanned! {span=>
+            async_arms.push(if handler.defers() {
+                quote_spanned! {span=>
+                    #index => {
+                        #krate::__private::deliver_async_deferred::<#message, _, #boxed>(message, |message, sender| {
+                            let future = <#self_ty>::#name(#call_args);
+                            #krate::__private::assert_send_future(&future);
+                            future
+                        })
+                        .await
+                    }
+                }
+            } else {
+                quote_spanned! {span=>
+                    #index => {
+                        #krate::__private::deliver_async::<#message, _, #boxed>(message, reply, |message| {
+                            let future = <#self_ty>::#name(#call_args);
+                            #krate::__private::assert_send_future(&future);
+                            future
+                        })
+                        .await
+                    }
+                }
+            });
+        } else if handler.defers() {
+            sync_arms.push(quote_spanned! {span=>
                 #index => {
-                    #krate::__private::deliver_async::<#message, _, #boxed>(message, reply, |message| {
-                        let future = <#self_ty>::#name(#call_args);
-                        #krate::__private::assert_send_future(&future);
-                        future
-                    })
-                    .await
+                    #krate::__private::deliver_deferred::<#message>(message, |message, sender| <#self_ty>::#name(#call_args));
+                    ::core::option::Option::None
                 }
             });
         } else {

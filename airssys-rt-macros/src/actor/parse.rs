@@ -48,11 +48,32 @@ pub(crate) struct ActorImpl<'a> {
     pub(crate) hooks: Vec<Hook<'a>>,
 }
 
-/// `fn name(&mut self, message: M [, ctx: &mut Context<Self>]) [-> R]`, maybe `async`.
+/// `fn name(&mut self, message: M [, reply: ReplySender<M::Result>] [, ctx: &mut Context<Self>]) [-> R]`,
+/// maybe `async`; `reply` and `ctx` in either order.
 pub(crate) struct HandlerFn<'a> {
     pub(crate) original: &'a ImplItemFn,
     pub(crate) message: &'a Type,
-    pub(crate) has_ctx: bool,
+    /// What the handler takes after its message, in its order.
+    pub(crate) extras: Vec<Extra>,
+}
+
+impl HandlerFn<'_> {
+    /// Whether the handler answers through a `ReplySender` instead of returning its reply.
+    pub(crate) fn defers(&self) -> bool {
+        self.extras
+            .iter()
+            .any(|extra| matches!(extra, Extra::Reply(_)))
+    }
+}
+
+/// A handler parameter after the message.
+#[derive(Clone, Copy)]
+pub(crate) enum Extra {
+    /// `ctx: &mut Context<Self>`
+    Ctx,
+    /// `reply: ReplySender<M::Result>`, with the span of its type, where a wrong reply type is
+    /// reported.
+    Reply(Span),
 }
 
 /// A lifecycle hook, with the arguments it takes in the user's order.
@@ -158,33 +179,75 @@ impl<'a> ActorImpl<'a> {
             return;
         }
         let message = &*params[0].ty;
-        let has_ctx = match params.get(1) {
-            None => false,
-            Some(param) if is_context(&param.ty) => true,
-            Some(param) => {
+        let mut extras = Vec::new();
+        for param in &params[1..] {
+            let extra = if is_context(&param.ty) {
+                Extra::Ctx
+            } else if last_segment(&param.ty).as_deref() == Some("ReplySender") {
+                if matches!(&*param.ty, Type::Reference(_)) {
+                    errors.spanned(
+                        &param.ty,
+                        format!(
+                            "the handler `{name}` must take its `ReplySender` by value: it is the obligation \
+                             to answer, moved to wherever the answer is sent\nwrite `reply: ReplySender<...>`"
+                        ),
+                    );
+                    return;
+                }
+                Extra::Reply(param.ty.span())
+            } else if extras.is_empty() {
                 errors.spanned(
                     param,
                     format!(
                         "the handler `{name}` takes a second message, `{}`: a handler takes exactly one \
-                         message, optionally followed by `ctx: &mut Context<Self>`\nput both values in one \
-                         message type",
+                         message, optionally followed by `reply: ReplySender<..>` and `ctx: &mut Context<Self>`\n\
+                         put both values in one message type",
                         type_text(&param.ty),
                     ),
                 );
                 return;
+            } else {
+                errors.spanned(
+                    param,
+                    format!(
+                        "the handler `{name}` does not take `{}`: after its message, a handler takes only \
+                         `reply: ReplySender<..>` and `ctx: &mut Context<Self>`",
+                        type_text(&param.ty),
+                    ),
+                );
+                return;
+            };
+            if extras
+                .iter()
+                .any(|seen| core::mem::discriminant(seen) == core::mem::discriminant(&extra))
+            {
+                errors.spanned(
+                    param,
+                    format!(
+                        "the handler `{name}` takes `{}` twice",
+                        type_text(&param.ty)
+                    ),
+                );
+                return;
             }
-        };
-        if let Some(extra) = params.get(2) {
+            extras.push(extra);
+        }
+        if extras.iter().any(|extra| matches!(extra, Extra::Reply(_)))
+            && let ReturnType::Type(_, ty) = &signature.output
+        {
             errors.spanned(
-                extra,
-                format!("the handler `{name}` takes too many parameters: `(&mut self, message, ctx: &mut Context<Self>)` at most"),
+                ty,
+                format!(
+                    "the handler `{name}` takes a `ReplySender`, so it answers through it and returns nothing\n\
+                     remove the return type, and answer with `reply.send(..)`"
+                ),
             );
             return;
         }
         self.handlers.push(HandlerFn {
             original: function,
             message,
-            has_ctx,
+            extras,
         });
     }
 }

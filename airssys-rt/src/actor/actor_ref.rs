@@ -288,6 +288,14 @@ impl<A: Actor> WeakActorRef<A> {
         let handle = self.handle.upgrade()?;
         (!handle.cell.is_stopped()).then(|| ActorRef::new(handle))
     }
+
+    /// Waits until the actor stops for good, without keeping it running, and says why; as
+    /// [`ActorRef::wait_for_stop`]. `None` if it stopped so long ago that its state is gone (no
+    /// reference, strong or weak, was waiting).
+    pub async fn wait_for_stop(&self) -> Option<StopReason> {
+        let handle = self.handle.upgrade()?;
+        Some(handle.cell.wait_for_stop().await)
+    }
 }
 
 impl<A> Clone for WeakActorRef<A> {

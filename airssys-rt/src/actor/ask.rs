@@ -13,7 +13,8 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::Sleep;
 
 use crate::actor::error::{AskError, SendError};
-use crate::actor::mailbox::{Ask, MailboxHandle, Refused, Reply, ReplyResult, Slot};
+use crate::actor::mailbox::{Ask, MailboxHandle, Refused, Slot};
+use crate::actor::reply::{NoReply, Reply, ReplyResult};
 use crate::envelope::ErasedEnvelope;
 use crate::message::Message;
 
@@ -198,8 +199,11 @@ impl<M: Message> Future for AskFuture<'_, M> {
                         };
                         return Poll::Ready(Ok(result));
                     }
-                    Poll::Ready(Ok(Err(panic))) => {
+                    Poll::Ready(Ok(Err(NoReply::Panicked(panic)))) => {
                         return Poll::Ready(Err(AskError::Panicked(panic)));
+                    }
+                    Poll::Ready(Ok(Err(NoReply::Dropped))) => {
+                        return Poll::Ready(Err(AskError::Unanswered));
                     }
                     Poll::Ready(Err(_)) => return Poll::Ready(Err(AskError::Stopped)),
                     Poll::Pending if expired(this.deadline.as_mut(), cx) => {

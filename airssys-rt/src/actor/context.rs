@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use crate::actor::link::{self, Delivery, Down, Exited, MonitorRef};
 use crate::actor::mailbox::MailboxHandle;
+use crate::actor::task::Tasks;
 use crate::actor::timer::Timers;
 use crate::actor::{Actor, ActorRef, Handler, StopReason, WeakActorRef};
 use crate::address::ActorAddress;
@@ -20,6 +21,8 @@ pub struct Context<A> {
     stop_requested: Option<StopReason>,
     /// This incarnation's timers, cancelled when it ends (with the context).
     pub(crate) timers: Timers,
+    /// This incarnation's tied tasks and streams, cancelled when it ends (with the context).
+    pub(crate) tasks: Tasks,
     _actor: PhantomData<fn() -> A>,
 }
 
@@ -30,6 +33,7 @@ impl<A: Actor> Context<A> {
             system,
             stop_requested: None,
             timers: Timers::default(),
+            tasks: Tasks::default(),
             _actor: PhantomData,
         }
     }

@@ -81,6 +81,10 @@ pub enum AskError<M> {
     Panicked(ActorPanic),
     /// The actor stopped (or was killed) after accepting the message and before replying to it.
     Stopped,
+    /// The handler took the reply obligation (a [`ReplySender`](crate::ReplySender)) and dropped it
+    /// without answering: in its own code, in a task it gave the sender to (also when that task
+    /// panicked, or was cancelled as the actor stopped), or in another actor.
+    Unanswered,
     /// An actor asked itself, from one of its own handlers or hooks: it could only reply once the
     /// handler that waits for the reply has returned, so the ask would never end. Refused before
     /// delivery; the message is returned. Send it with `tell`, or handle it by calling the handler's
@@ -106,6 +110,7 @@ impl<M: Message> fmt::Debug for AskError<M> {
             AskError::Timeout => write!(f, "AskError::Timeout({})", M::MESSAGE_TYPE),
             AskError::Panicked(panic) => write!(f, "AskError::Panicked({panic:?})"),
             AskError::Stopped => write!(f, "AskError::Stopped({})", M::MESSAGE_TYPE),
+            AskError::Unanswered => write!(f, "AskError::Unanswered({})", M::MESSAGE_TYPE),
             AskError::AskedItself(_) => write!(f, "AskError::AskedItself({})", M::MESSAGE_TYPE),
         }
     }
@@ -119,6 +124,10 @@ impl<M: Message> fmt::Display for AskError<M> {
             AskError::Timeout => write!(f, "no reply to `{name}` before the timeout"),
             AskError::Panicked(panic) => write!(f, "the handler of `{name}` panicked: {panic}"),
             AskError::Stopped => write!(f, "the actor stopped before replying to `{name}`"),
+            AskError::Unanswered => write!(
+                f,
+                "the reply to `{name}` was dropped unanswered: its `ReplySender` was dropped without `send`"
+            ),
             AskError::AskedItself(_) => write!(
                 f,
                 "an actor asked itself `{name}`: it cannot reply while it waits for the reply \

@@ -7,7 +7,8 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::AbortHandle;
 
-use crate::actor::error::{ActorPanic, StopReason};
+use crate::actor::error::StopReason;
+pub(crate) use crate::actor::reply::{ReplyResult, ReplyTo};
 use crate::actor::signal::Signals;
 pub(crate) use crate::actor::signal::{Farewell, Signal};
 use crate::address::ActorAddress;
@@ -25,18 +26,6 @@ pub enum MailboxKind {
     Bounded(usize),
 }
 
-/// What an ask's reply channel carries: the reply (type-erased as `Reply<M::Result>`), or the panic
-/// that prevented it.
-pub(crate) type ReplyResult = Result<ErasedEnvelope, ActorPanic>;
-
-/// The reply to an ask, type-erased so that one mailbox carries every message type.
-pub(crate) struct Reply<R>(pub(crate) R);
-
-impl<R: Send + 'static> Message for Reply<R> {
-    const MESSAGE_TYPE: &'static str = "airssys_rt::Reply";
-    type Result = ();
-}
-
 /// An asked message: the message with its reply channel, erased together so that a mailbox slot needs
 /// no room for a reply channel that most messages do not have.
 pub(crate) struct Ask<M: Message> {
@@ -47,27 +36,6 @@ pub(crate) struct Ask<M: Message> {
 impl<M: Message> Message for Ask<M> {
     const MESSAGE_TYPE: &'static str = M::MESSAGE_TYPE;
     type Result = M::Result;
-}
-
-/// Where the reply to the message being handled goes, if it was an ask. Owned by the actor's loop, so
-/// that it can report a panic to the asker.
-#[doc(hidden)]
-#[derive(Debug, Default)]
-pub struct ReplyTo(pub(crate) Option<oneshot::Sender<ReplyResult>>);
-
-impl ReplyTo {
-    /// Sends the handler's result to the asker, if any. An asker that gave up is not an error.
-    pub(crate) fn send<R: Send + 'static>(&mut self, result: R) {
-        if let Some(reply) = self.0.take() {
-            let _ = reply.send(Ok(ErasedEnvelope::new(Reply(result))));
-        }
-    }
-
-    pub(crate) fn fail(&mut self, panic: &ActorPanic) {
-        if let Some(reply) = self.0.take() {
-            let _ = reply.send(Err(panic.clone()));
-        }
-    }
 }
 
 /// One message in a mailbox: the erased message (an `M`, or an [`Ask<M>`]) and the index of the

@@ -112,8 +112,10 @@ pub(crate) mod error;
 pub mod link;
 pub(crate) mod mailbox;
 mod prepared;
+pub mod reply;
 pub(crate) mod run;
 mod signal;
+pub mod task;
 pub mod timer;
 
 use core::future::Future;
@@ -125,9 +127,11 @@ pub use context::Context;
 pub use error::{ActorPanic, AskError, SendError, StopReason};
 pub use link::{Down, Exited, MonitorRef};
 pub use mailbox::MailboxKind;
-#[doc(hidden)]
-pub use mailbox::ReplyTo;
 pub use prepared::PreparedActor;
+pub use reply::ReplySender;
+#[doc(hidden)]
+pub use reply::ReplyTo;
+pub use task::{StreamMessage, TaskHandle, TaskOutput};
 pub use timer::TimerId;
 
 use crate::envelope::ErasedEnvelope;

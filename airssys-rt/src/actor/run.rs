@@ -16,6 +16,7 @@ use crate::actor::error::{ActorPanic, StopReason};
 use crate::actor::mailbox::{
     ActorCell, MailboxHandle, MailboxReceiver, ReplyTo, Signal, Slot, WAKE,
 };
+use crate::actor::reply;
 use crate::actor::{Actor, AfterPanic, Context};
 use crate::address::ActorAddress;
 use crate::broker::dead_letter::{DeadLetter, DeadLetterReason};
@@ -76,10 +77,12 @@ impl<F: Future> Future for RunningAs<F> {
 }
 
 pin_project! {
-    /// Runs a future, turning a panic inside it into an `Err`.
+    /// Runs a future, turning a panic inside it into an `Err`. The future that panicked is dropped at
+    /// once, as dropped by the panic, so that the asks whose [`ReplySender`](crate::ReplySender)s it
+    /// held fail with that panic.
     struct CatchUnwind<F> {
         #[pin]
-        inner: F,
+        inner: Option<F>,
     }
 }
 
@@ -87,11 +90,20 @@ impl<F: Future> Future for CatchUnwind<F> {
     type Output = Result<F::Output, Box<dyn Any + Send>>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
-        let inner = self.project().inner;
-        match catch_unwind(AssertUnwindSafe(|| inner.poll(cx))) {
+        let mut inner = self.project().inner;
+        let Some(future) = inner.as_mut().as_pin_mut() else {
+            panic!("`CatchUnwind` polled after it completed");
+        };
+        match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
             Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
             Ok(Poll::Pending) => Poll::Pending,
-            Err(payload) => Poll::Ready(Err(payload)),
+            Err(payload) => {
+                // Its `Drop` is user code too: a second panic there is contained with the first.
+                let _ = catch_unwind(AssertUnwindSafe(|| {
+                    reply::dropping_panicked(|| inner.set(None));
+                }));
+                Poll::Ready(Err(payload))
+            }
         }
     }
 }
@@ -100,9 +112,15 @@ async fn guarded<F: Future>(
     future: F,
     during: impl FnOnce() -> String,
 ) -> Result<F::Output, ActorPanic> {
-    CatchUnwind { inner: future }
-        .await
-        .map_err(|payload| ActorPanic::new(&*payload, during()))
+    CatchUnwind {
+        inner: Some(future),
+    }
+    .await
+    .map_err(|payload| {
+        let panic = ActorPanic::new(&*payload, during());
+        reply::fail_orphans(Some(&panic));
+        panic
+    })
 }
 
 /// An actor's mailbox and identity with no incarnation running: between two incarnations of a
@@ -427,6 +445,10 @@ async fn message_loop<A: Actor>(
                     continue;
                 }
                 handled_in_a_row = 0;
+                if reply::has_orphans() {
+                    // Dropped by a panic that a handler caught itself: nothing will fail them with it.
+                    reply::fail_orphans(None);
+                }
                 match mailbox.recv().await {
                     Some(slot) => slot,
                     None => return closed_with.unwrap_or(StopReason::NoReferences),

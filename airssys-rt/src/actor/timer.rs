@@ -65,7 +65,6 @@ use tokio::task::AbortHandle;
 use tokio::time::{Instant, MissedTickBehavior};
 
 use crate::actor::actor_ref::Strong;
-use crate::actor::link;
 use crate::actor::mailbox::Slot;
 use crate::actor::{Actor, Context, Handler, Recipient};
 use crate::broker::routing::FxBuild;
@@ -182,13 +181,7 @@ impl Target {
             index: self.index,
             timer: self.tag,
         };
-        match self.strong.handle().send(slot).await {
-            Ok(()) => true,
-            Err(slot) => {
-                link::closed(&self.system, self.strong.handle().cell.address, slot);
-                false
-            }
-        }
+        crate::actor::task::deliver(&self.strong, &self.system, slot).await
     }
 }
 
