@@ -883,7 +883,7 @@ async fn an_actor_that_traps_exits_receives_them_as_messages() {
     watcher.tell(LinkTo(b.clone())).unwrap();
     let exited = exits.recv().await.unwrap();
     assert_eq!(
-        (exited.peer, exited.reason),
+        (exited.peer.address(), exited.reason),
         (b.address(), StopReason::Stopped)
     );
     assert!(watcher.is_alive());

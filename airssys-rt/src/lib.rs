@@ -15,9 +15,9 @@ mod system;
 pub mod __private;
 
 pub use actor::{
-    Actor, ActorPanic, ActorRef, AfterPanic, AskError, Context, Down, Exited, Handler, MailboxKind,
-    MonitorRef, Recipient, ReplySender, SendError, StopReason, StreamMessage, TaskHandle,
-    WeakActorRef,
+    Actor, ActorId, ActorPanic, ActorRef, AfterPanic, AskError, Context, Down, Exited, Handler,
+    MailboxKind, MonitorRef, Recipient, ReplySender, SendError, StopReason, StreamMessage,
+    TaskHandle, WeakActorRef,
 };
 pub use address::ActorAddress;
 pub use message::{Message, Storage};
@@ -96,8 +96,8 @@ pub use airssys_rt_macros::actor;
 pub mod prelude {
     pub use crate::actor::MailboxKind;
     pub use crate::actor::{
-        Actor, ActorPanic, ActorRef, AfterPanic, AskError, Context, Down, Exited, Recipient,
-        ReplySender, SendError, StopReason, StreamMessage, WeakActorRef,
+        Actor, ActorId, ActorPanic, ActorRef, AfterPanic, AskError, Context, Down, Exited,
+        Recipient, ReplySender, SendError, StopReason, StreamMessage, WeakActorRef,
     };
     pub use crate::address::ActorAddress;
     pub use crate::message::Storage;

@@ -11,7 +11,7 @@ use tokio::runtime::Handle;
 use crate::actor::actor_ref::Strong;
 use crate::actor::mailbox::{self, ActorCell, Farewell, MailboxHandle, MailboxKind, Signal};
 use crate::actor::run::{self, Dormant};
-use crate::actor::{Actor, ActorRef, Context, PreparedActor};
+use crate::actor::{Actor, ActorId, ActorRef, Context, PreparedActor};
 use crate::address::ActorAddress;
 use crate::broker::dead_letter::{DeadLetter, DeadLetterSink};
 use crate::broker::resolver::{Names, RegisterError};
@@ -63,6 +63,8 @@ struct SystemInner {
     topics: Topics,
     stats: Stats,
     supervision: Supervision,
+    /// Whether a caught panic is reported on stderr, with the actor's identity.
+    panic_reports: bool,
 }
 
 /// What an actor's task needs of its system when it stops: to leave the routing table and report its
@@ -107,12 +109,21 @@ impl SystemInner {
 }
 
 /// Options for one spawn; see [`ActorSystem::spawn_with`].
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct SpawnOptions {
     mailbox: Option<MailboxKind>,
+    name: Option<Arc<str>>,
 }
 
 impl SpawnOptions {
+    /// The actor's name, shown wherever it is printed: its references, stop reasons, dead letters and
+    /// panic reports (see [`ActorId`](crate::ActorId)). For people: it need not be unique, and it
+    /// does not register the actor for lookups (the [resolver](crate::broker::AddressResolver) does).
+    pub fn name(mut self, name: impl Into<Arc<str>>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
     /// The actor's mailbox, instead of the system's default.
     pub fn mailbox(mut self, kind: MailboxKind) -> Self {
         self.mailbox = Some(kind);
@@ -125,12 +136,23 @@ impl SpawnOptions {
 pub struct ActorSystemBuilder {
     default_mailbox: MailboxKind,
     runtime: Option<Handle>,
+    panic_reports: bool,
 }
 
 impl ActorSystemBuilder {
     /// The mailbox actors get unless their [`SpawnOptions`] say otherwise. Default: unbounded.
     pub fn default_mailbox(mut self, kind: MailboxKind) -> Self {
         self.default_mailbox = kind;
+        self
+    }
+
+    /// Whether a panic caught in an actor is reported on stderr, one line naming the actor, what it
+    /// was doing, the panic's message and what happens next (the panic hook has printed where it
+    /// happened, on a thread that says nothing of the actor). Default: on. Turn it off when the panics
+    /// are observed otherwise ([`StopReason::Panicked`](crate::StopReason::Panicked), supervision
+    /// events).
+    pub fn panic_reports(mut self, on: bool) -> Self {
+        self.panic_reports = on;
         self
     }
 
@@ -174,6 +196,7 @@ impl ActorSystemBuilder {
                 topics: Topics::default(),
                 stats: Stats::default(),
                 supervision: Supervision::default(),
+                panic_reports: self.panic_reports,
             }),
         }
     }
@@ -205,6 +228,7 @@ impl ActorSystem {
         ActorSystemBuilder {
             default_mailbox: MailboxKind::Unbounded,
             runtime: None,
+            panic_reports: true,
         }
     }
 
@@ -236,7 +260,7 @@ impl ActorSystem {
     ///
     /// If the options ask for a bounded mailbox of capacity 0.
     pub fn prepare_with<A: Actor>(&self, options: SpawnOptions) -> PreparedActor<A> {
-        let (handle, dormant) = self.create::<A>(options.mailbox);
+        let (handle, dormant) = self.create::<A>(options.mailbox, options.name);
         PreparedActor::new(handle, dormant, self.clone())
     }
 
@@ -274,11 +298,13 @@ impl ActorSystem {
     pub(crate) fn create<A: Actor>(
         &self,
         mailbox: Option<MailboxKind>,
+        name: Option<Arc<str>>,
     ) -> (Arc<MailboxHandle>, Dormant) {
         let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
         let address = ActorAddress::from_id(NonZeroU64::new(id).expect("actor ids start at 1"));
         let (sender, receiver) = mailbox::mailbox(mailbox.unwrap_or(self.inner.default_mailbox));
-        let cell = Arc::new(ActorCell::new(address));
+        let id = ActorId::new(address, core::any::type_name::<A>(), name);
+        let cell = Arc::new(ActorCell::new(id));
         let handle = Arc::new(MailboxHandle {
             sender,
             cell: cell.clone(),
@@ -295,6 +321,13 @@ impl ActorSystem {
             address,
         };
         (handle, Dormant::new::<A>(receiver, cell, exit))
+    }
+
+    /// Reports a panic caught in an actor, unless reports are off: `then` says what happens next.
+    pub(crate) fn report_panic(&self, panic: &crate::ActorPanic, then: &str) {
+        if self.inner.panic_reports {
+            eprintln!("airssys-rt: {panic}; {then}");
+        }
     }
 
     /// How many actors are running.

@@ -9,7 +9,7 @@ use std::sync::{Arc, Weak};
 use crate::actor::ask::AskRequest;
 use crate::actor::error::{SendError, StopReason};
 use crate::actor::mailbox::{Farewell, MailboxHandle, Refused, Signal, Slot};
-use crate::actor::{Actor, Handler};
+use crate::actor::{Actor, ActorId, Handler};
 use crate::address::ActorAddress;
 use crate::envelope::ErasedEnvelope;
 use crate::message::Message;
@@ -99,6 +99,11 @@ impl<A: Actor> ActorRef<A> {
     /// The actor's address.
     pub fn address(&self) -> ActorAddress {
         self.strong.0.cell.address
+    }
+
+    /// The actor's identity: address, type and name (as [`Display`](fmt::Display) prints it).
+    pub fn id(&self) -> &ActorId {
+        &self.strong.0.cell.id
     }
 
     pub(crate) fn handle(&self) -> &Arc<MailboxHandle> {
@@ -259,12 +264,14 @@ impl<A> Hash for ActorRef<A> {
 
 impl<A> fmt::Debug for ActorRef<A> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "ActorRef<{}>({})",
-            core::any::type_name::<A>(),
-            self.strong.0.cell.address
-        )
+        write!(f, "ActorRef({})", self.strong.0.cell.id)
+    }
+}
+
+/// The actor's identity: `worker-3 <Worker 17>` (see [`ActorId`]).
+impl<A> fmt::Display for ActorRef<A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.strong.0.cell.id, f)
     }
 }
 
@@ -337,6 +344,11 @@ impl<M: Message> Recipient<M> {
     /// The actor's address.
     pub fn address(&self) -> ActorAddress {
         self.strong.0.cell.address
+    }
+
+    /// The actor's identity: address, type and name (as [`Display`](fmt::Display) prints it).
+    pub fn id(&self) -> &ActorId {
+        &self.strong.0.cell.id
     }
 
     /// As [`ActorRef::tell`].
@@ -413,7 +425,14 @@ impl<M: Message> fmt::Debug for Recipient<M> {
             f,
             "Recipient<{}>({})",
             M::MESSAGE_TYPE,
-            self.strong.0.cell.address
+            self.strong.0.cell.id
         )
+    }
+}
+
+/// The actor's identity: `worker-3 <Worker 17>` (see [`ActorId`]).
+impl<M: Message> fmt::Display for Recipient<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.strong.0.cell.id, f)
     }
 }

@@ -8,7 +8,7 @@ use crate::actor::link::{self, Delivery, Down, Exited, MonitorRef};
 use crate::actor::mailbox::MailboxHandle;
 use crate::actor::task::Tasks;
 use crate::actor::timer::Timers;
-use crate::actor::{Actor, ActorRef, Handler, StopReason, WeakActorRef};
+use crate::actor::{Actor, ActorId, ActorRef, Handler, StopReason, WeakActorRef};
 use crate::address::ActorAddress;
 use crate::system::ActorSystem;
 
@@ -41,6 +41,11 @@ impl<A: Actor> Context<A> {
     /// The actor's address.
     pub fn address(&self) -> ActorAddress {
         self.handle.cell.address
+    }
+
+    /// The actor's identity: address, type and name.
+    pub fn id(&self) -> &ActorId {
+        &self.handle.cell.id
     }
 
     /// A reference to the actor itself. Like every [`ActorRef`], it keeps the actor running while it
@@ -156,11 +161,6 @@ impl<A: Actor> Context<A> {
 
 impl<A> fmt::Debug for Context<A> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "Context<{}>({})",
-            core::any::type_name::<A>(),
-            self.handle.cell.address
-        )
+        write!(f, "Context({})", self.handle.cell.id)
     }
 }

@@ -4,7 +4,7 @@ use core::fmt;
 use std::any::Any;
 use std::sync::Arc;
 
-use crate::address::ActorAddress;
+use crate::actor::ActorId;
 use crate::message::Message;
 
 /// A message that could not be delivered, returned to its sender.
@@ -122,7 +122,7 @@ impl<M: Message> fmt::Display for AskError<M> {
         match self {
             AskError::Send(error) => fmt::Display::fmt(error, f),
             AskError::Timeout => write!(f, "no reply to `{name}` before the timeout"),
-            AskError::Panicked(panic) => write!(f, "the handler of `{name}` panicked: {panic}"),
+            AskError::Panicked(panic) => write!(f, "no reply to `{name}`: {panic}"),
             AskError::Stopped => write!(f, "the actor stopped before replying to `{name}`"),
             AskError::Unanswered => write!(
                 f,
@@ -145,14 +145,21 @@ impl<M> From<SendError<M>> for AskError<M> {
     }
 }
 
-/// A panic caught in an actor: its message and where it happened. Cheap to clone.
+/// A panic caught in an actor: its message, the actor, and what it was doing. Cheap to clone.
 #[derive(Clone, PartialEq, Eq)]
 pub struct ActorPanic {
-    inner: Arc<(String, String)>,
+    inner: Arc<PanicInfo>,
+}
+
+#[derive(PartialEq, Eq)]
+struct PanicInfo {
+    message: String,
+    during: String,
+    actor: ActorId,
 }
 
 impl ActorPanic {
-    pub(crate) fn new(payload: &(dyn Any + Send), during: String) -> Self {
+    pub(crate) fn new(payload: &(dyn Any + Send), actor: &ActorId, during: String) -> Self {
         let message = if let Some(text) = payload.downcast_ref::<&'static str>() {
             (*text).to_owned()
         } else if let Some(text) = payload.downcast_ref::<String>() {
@@ -161,24 +168,35 @@ impl ActorPanic {
             "a panic with a non-string payload".to_owned()
         };
         ActorPanic {
-            inner: Arc::new((message, during)),
+            inner: Arc::new(PanicInfo {
+                message,
+                during,
+                actor: actor.clone(),
+            }),
         }
     }
 
     /// The panic's message.
     pub fn message(&self) -> &str {
-        &self.inner.0
+        &self.inner.message
     }
 
-    /// What the actor was doing: ``handling `app::Add` ``, `on_start`, `on_stop`, `on_panic`.
+    /// What the actor was doing: ``handling `app::Add` ``, `on_start`, `on_stop`, `on_panic`,
+    /// `building the actor`.
     pub fn during(&self) -> &str {
-        &self.inner.1
+        &self.inner.during
+    }
+
+    /// The actor that panicked.
+    pub fn actor(&self) -> &ActorId {
+        &self.inner.actor
     }
 }
 
 impl fmt::Debug for ActorPanic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ActorPanic")
+            .field("actor", self.actor())
             .field("message", &self.message())
             .field("during", &self.during())
             .finish()
@@ -187,7 +205,13 @@ impl fmt::Debug for ActorPanic {
 
 impl fmt::Display for ActorPanic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "panicked while {}: {}", self.during(), self.message())
+        write!(
+            f,
+            "{} panicked while {}: {}",
+            self.actor(),
+            self.during(),
+            self.message()
+        )
     }
 }
 
@@ -208,8 +232,8 @@ pub enum StopReason {
     Panicked(ActorPanic),
     /// A [linked](crate::Context::link) actor stopped abnormally, and this one does not trap exits.
     Linked {
-        /// The linked actor that stopped.
-        peer: ActorAddress,
+        /// The linked actor that stopped (it compares equal to its [`ActorAddress`](crate::ActorAddress)).
+        peer: ActorId,
         /// Why it stopped.
         reason: Arc<StopReason>,
     },

@@ -9,6 +9,7 @@ use std::sync::{Arc, Weak};
 
 use tokio::runtime::Handle;
 
+use crate::actor::ActorId;
 use crate::actor::StopReason;
 use crate::actor::mailbox::{MailboxHandle, Refused, Slot, Watcher};
 use crate::address::ActorAddress;
@@ -39,8 +40,8 @@ impl Message for Down {
 /// it is linked to stops, normally or not. See [`Context::link`](crate::Context::link).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Exited {
-    /// The linked actor that stopped.
-    pub peer: ActorAddress,
+    /// The linked actor that stopped (it compares equal to its [`ActorAddress`]).
+    pub peer: ActorId,
     /// Why it stopped.
     pub reason: StopReason,
 }
@@ -93,21 +94,21 @@ impl Delivery {
                 let system = self.system.clone();
                 self.runtime.spawn(async move {
                     if let Err(slot) = handle.send(slot).await {
-                        closed(&system, handle.cell.address, slot);
+                        closed(&system, &handle.cell.id, slot);
                     }
                 });
             }
-            Err(Refused::Stopped(slot)) => closed(&self.system, handle.cell.address, slot),
+            Err(Refused::Stopped(slot)) => closed(&self.system, &handle.cell.id, slot),
         }
     }
 }
 
 /// A message whose target's mailbox was closed when it reached it (a system message, a timer's): a
 /// dead letter.
-pub(crate) fn closed(system: &WeakSystem, target: ActorAddress, slot: Slot) {
+pub(crate) fn closed(system: &WeakSystem, target: &ActorId, slot: Slot) {
     if let Some(system) = system.upgrade() {
         system.report_dead_letter(DeadLetter::new(
-            target,
+            target.clone(),
             slot.message,
             false,
             DeadLetterReason::Closed,
@@ -147,16 +148,16 @@ pub(crate) fn link(
         return;
     }
     b.cell
-        .watch_with_id(|_| exit_signal(a, b.cell.address, runtime, system));
+        .watch_with_id(|_| exit_signal(a, b.cell.id.clone(), runtime, system));
     a.cell
-        .watch_with_id(|_| exit_signal(b, a.cell.address, runtime, system));
+        .watch_with_id(|_| exit_signal(b, a.cell.id.clone(), runtime, system));
 }
 
 /// What `to` does when the actor at `from` stops: receives `Exited` if it traps exits; otherwise stops
 /// too if the reason is abnormal.
 fn exit_signal(
     to: &Arc<MailboxHandle>,
-    from: ActorAddress,
+    from: ActorId,
     runtime: &Handle,
     system: &WeakSystem,
 ) -> Watcher {

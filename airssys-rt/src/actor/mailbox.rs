@@ -8,6 +8,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::AbortHandle;
 
 use crate::actor::error::StopReason;
+use crate::actor::identity::ActorId;
 pub(crate) use crate::actor::reply::{ReplyResult, ReplyTo};
 use crate::actor::signal::Signals;
 pub(crate) use crate::actor::signal::{Farewell, Signal};
@@ -183,6 +184,8 @@ impl MailboxReceiver {
 /// a supervised actor that restarts keeps its cell, so references to it stay valid.
 pub(crate) struct ActorCell {
     pub(crate) address: ActorAddress,
+    /// Its address, type and name, for people.
+    pub(crate) id: ActorId,
     /// What the current incarnation is asked to do, and whether the actor is asked to end for good.
     signals: Signals,
     /// Strong references ([`ActorRef`](crate::ActorRef), [`Recipient`](crate::Recipient)) alive.
@@ -230,9 +233,10 @@ impl core::fmt::Debug for ActorCell {
 }
 
 impl ActorCell {
-    pub(crate) fn new(address: ActorAddress) -> Self {
+    pub(crate) fn new(id: ActorId) -> Self {
         ActorCell {
-            address,
+            address: id.address(),
+            id,
             signals: Signals::new(),
             refs: AtomicUsize::new(0),
             stopped: watch::Sender::new(None),

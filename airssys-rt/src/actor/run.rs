@@ -12,6 +12,7 @@ use pin_project_lite::pin_project;
 use tokio::sync::mpsc::error::TryRecvError;
 use tokio::sync::oneshot;
 
+use crate::actor::ActorId;
 use crate::actor::error::{ActorPanic, StopReason};
 use crate::actor::mailbox::{
     ActorCell, MailboxHandle, MailboxReceiver, ReplyTo, Signal, Slot, WAKE,
@@ -110,6 +111,7 @@ impl<F: Future> Future for CatchUnwind<F> {
 
 async fn guarded<F: Future>(
     future: F,
+    actor: &ActorId,
     during: impl FnOnce() -> String,
 ) -> Result<F::Output, ActorPanic> {
     CatchUnwind {
@@ -117,7 +119,7 @@ async fn guarded<F: Future>(
     }
     .await
     .map_err(|payload| {
-        let panic = ActorPanic::new(&*payload, during());
+        let panic = ActorPanic::new(&*payload, actor, during());
         reply::fail_orphans(Some(&panic));
         panic
     })
@@ -197,7 +199,7 @@ impl Dormant {
             let _ = catch_unwind(AssertUnwindSafe(move || drop(slot)));
             return;
         };
-        let address = self.cell.address;
+        let target = self.cell.id.clone();
         let unwrap_ask = self.unwrap_ask;
         let reason = &self.reason;
         // The payload's `Drop` is user code, run here, in the runtime's teardown: a panic in it must not
@@ -206,7 +208,7 @@ impl Dormant {
             if report {
                 let (payload, was_ask) = unwrap_ask(slot.message, slot.index);
                 let reason = DeadLetterReason::Stopped(reason.clone());
-                system.report_dead_letter(DeadLetter::new(address, payload, was_ask, reason));
+                system.report_dead_letter(DeadLetter::new(target, payload, was_ask, reason));
             } else {
                 system.stats().dead_letters.incr();
                 drop(slot);
@@ -344,9 +346,11 @@ async fn run_guarded<A: Actor>(
         return;
     }
     if !started
-        && let Err(panic) = guarded(actor.on_start(&mut ctx), || "on_start".to_owned()).await
+        && let Err(panic) =
+            guarded(actor.on_start(&mut ctx), &cell.id, || "on_start".to_owned()).await
     {
         // A failed start is not a stop: `on_stop` runs only for actors that started.
+        ctx.system().report_panic(&panic, stops(&cell));
         guard.dormant().reason = StopReason::Panicked(panic);
         return;
     }
@@ -362,10 +366,20 @@ async fn run_guarded<A: Actor>(
         // Refuse new messages at once: senders get theirs back instead of queueing them for nobody.
         guard.dormant().mailbox.close();
     }
-    let reason = match guarded(actor.on_stop(&mut ctx, &reason), || "on_stop".to_owned()).await {
+    let reason = match guarded(actor.on_stop(&mut ctx, &reason), &cell.id, || {
+        "on_stop".to_owned()
+    })
+    .await
+    {
         Ok(()) => reason,
-        Err(panic) if reason.is_normal() => StopReason::Panicked(panic),
-        Err(_) => reason,
+        Err(panic) => {
+            ctx.system().report_panic(&panic, "it stops all the same");
+            if reason.is_normal() {
+                StopReason::Panicked(panic)
+            } else {
+                reason
+            }
+        }
     };
     // An unsupervised actor's queued messages become dead letters when the guard drops.
     guard.dormant().reason = reason;
@@ -386,7 +400,9 @@ pub(crate) async fn start_supervised<A: Actor>(
     let mut actor = match catch_unwind(AssertUnwindSafe(factory)) {
         Ok(actor) => actor,
         Err(payload) => {
-            let panic = ActorPanic::new(&*payload, "building the actor".to_owned());
+            let panic =
+                ActorPanic::new(&*payload, &dormant.cell.id, "building the actor".to_owned());
+            system.report_panic(&panic, stops(&dormant.cell));
             dormant.reason = StopReason::Panicked(panic);
             return Err(dormant);
         }
@@ -394,7 +410,8 @@ pub(crate) async fn start_supervised<A: Actor>(
     let mut ctx = Context::new(handle, system.clone());
     // `on_start` runs in the supervisor's task, but as the child's code.
     let on_start = RunningAs::new(ctx.address(), actor.on_start(&mut ctx));
-    if let Err(panic) = guarded(on_start, || "on_start".to_owned()).await {
+    if let Err(panic) = guarded(on_start, &dormant.cell.id, || "on_start".to_owned()).await {
+        system.report_panic(&panic, stops(&dormant.cell));
         dormant.reason = StopReason::Panicked(panic);
         return Err(dormant);
     }
@@ -469,20 +486,30 @@ async fn message_loop<A: Actor>(
         let outcome = match handle(actor, slot, ctx, &mut reply) {
             Handled::Done => Ok(()),
             Handled::Async(message, index) => {
-                handle_async(actor, message, index, ctx, &mut reply).await
+                handle_async(actor, message, index, ctx, &mut reply, &cell.id).await
             }
-            Handled::Panicked(payload) => Err(ActorPanic::new(&*payload, during(message_type))),
+            Handled::Panicked(payload) => {
+                Err(ActorPanic::new(&*payload, &cell.id, during(message_type)))
+            }
         };
         if let Err(panic) = outcome {
             reply.fail(&panic);
-            let resume = guarded(async { actor.on_panic(ctx, &panic) }, || {
+            let resume = guarded(async { actor.on_panic(ctx, &panic) }, &cell.id, || {
                 "on_panic".to_owned()
             })
             .await;
+            let system = ctx.system();
             match resume {
-                Ok(AfterPanic::Resume) => {}
-                Ok(AfterPanic::Stop) => return StopReason::Panicked(panic),
-                Err(hook_panic) => return StopReason::Panicked(hook_panic),
+                Ok(AfterPanic::Resume) => system.report_panic(&panic, "on_panic resumes it"),
+                Ok(AfterPanic::Stop) => {
+                    system.report_panic(&panic, stops(cell));
+                    return StopReason::Panicked(panic);
+                }
+                Err(hook_panic) => {
+                    system.report_panic(&panic, "then on_panic panicked");
+                    system.report_panic(&hook_panic, stops(cell));
+                    return StopReason::Panicked(hook_panic);
+                }
             }
         }
         handled_in_a_row += 1;
@@ -529,12 +556,24 @@ async fn handle_async<A: Actor>(
     index: u32,
     ctx: &mut Context<A>,
     reply: &mut ReplyTo,
+    actor_id: &ActorId,
 ) -> Result<(), ActorPanic> {
     let message_type = message.message_type();
-    guarded(actor.__dispatch(message, index, reply, ctx), || {
-        during(message_type)
-    })
+    guarded(
+        actor.__dispatch(message, index, reply, ctx),
+        actor_id,
+        || during(message_type),
+    )
     .await
+}
+
+/// What happens to an actor that stops after a panic, for the panic report.
+fn stops(cell: &ActorCell) -> &'static str {
+    if cell.is_supervised() {
+        "it stops, and its supervisor decides what follows"
+    } else {
+        "it stops"
+    }
 }
 
 fn during(message_type: &str) -> String {

@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::sync::mpsc;
 
+use crate::actor::ActorId;
 use crate::actor::StopReason;
 use crate::address::ActorAddress;
 use crate::envelope::ErasedEnvelope;
@@ -46,7 +47,7 @@ impl fmt::Display for DeadLetterReason {
 /// the payload back. An asked message is reported as the message itself; its asker has already
 /// received [`AskError::Stopped`](crate::AskError::Stopped).
 pub struct DeadLetter {
-    target: ActorAddress,
+    target: ActorId,
     message_type: &'static str,
     reason: DeadLetterReason,
     was_ask: bool,
@@ -55,7 +56,7 @@ pub struct DeadLetter {
 
 impl DeadLetter {
     pub(crate) fn new(
-        target: ActorAddress,
+        target: ActorId,
         payload: ErasedEnvelope,
         was_ask: bool,
         reason: DeadLetterReason,
@@ -69,9 +70,14 @@ impl DeadLetter {
         }
     }
 
-    /// The actor it was for.
+    /// The address of the actor it was for.
     pub fn target(&self) -> ActorAddress {
-        self.target
+        self.target.address()
+    }
+
+    /// The actor it was for: its address, type and name.
+    pub fn target_id(&self) -> &ActorId {
+        &self.target
     }
 
     /// The message's [`MESSAGE_TYPE`](Message::MESSAGE_TYPE).

@@ -229,7 +229,7 @@ impl<M: Message + Sync> Topic<M> {
                         report.full += 1;
                         if let Some(system) = self.inner.system.upgrade() {
                             system.report_dead_letter(DeadLetter::new(
-                                subscriber.address(),
+                                subscriber.id().clone(),
                                 ErasedEnvelope::new(message),
                                 false,
                                 DeadLetterReason::MailboxFull,

@@ -226,11 +226,12 @@ pub(crate) type StartFuture<'a> = Pin<Box<dyn Future<Output = Result<(), Dormant
 pub(crate) trait Start: Send + Sync {
     fn type_id(&self) -> TypeId;
     fn type_name(&self) -> &'static str;
-    /// The child's mailbox, cell and route, with no incarnation running.
+    /// The child's mailbox, cell and route, with no incarnation running; named after its id.
     fn create(
         &self,
         system: &ActorSystem,
         mailbox: Option<MailboxKind>,
+        name: Arc<str>,
     ) -> (Arc<MailboxHandle>, Dormant);
     /// Starts an incarnation on `dormant`; gives it back with the reason if the start failed.
     fn start<'a>(
@@ -257,8 +258,9 @@ impl<A: Actor> Start for Factory<A> {
         &self,
         system: &ActorSystem,
         mailbox: Option<MailboxKind>,
+        name: Arc<str>,
     ) -> (Arc<MailboxHandle>, Dormant) {
-        system.create::<A>(mailbox)
+        system.create::<A>(mailbox, Some(name))
     }
 
     fn start<'a>(

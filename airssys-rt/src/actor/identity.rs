@@ -1,0 +1,134 @@
+//! [`ActorId`]: who an actor is, for people: its address, its type and its optional name, as shown in
+//! references, stop reasons, dead letters and panic reports.
+
+use core::fmt;
+use std::sync::Arc;
+
+use crate::address::ActorAddress;
+
+/// An actor's identity: its [address](ActorAddress), its type and its name, if it was given one.
+///
+/// Printed as `name <Type id>`, or `<Type id>` without a name: `worker-3 <Worker 17>`. The name comes
+/// from [`SpawnOptions::name`](crate::SpawnOptions::name), or from the child id of a supervised
+/// actor. It is for people (logs, errors); names to *find* actors by are registered with the
+/// [resolver](crate::broker::AddressResolver), and need not be the same.
+///
+/// Cheap to clone; compares equal to its [`ActorAddress`].
+#[derive(Clone)]
+pub struct ActorId {
+    address: ActorAddress,
+    type_name: &'static str,
+    name: Option<Arc<str>>,
+}
+
+impl ActorId {
+    pub(crate) fn new(
+        address: ActorAddress,
+        type_name: &'static str,
+        name: Option<Arc<str>>,
+    ) -> Self {
+        ActorId {
+            address,
+            type_name,
+            name,
+        }
+    }
+
+    /// The actor's address.
+    pub fn address(&self) -> ActorAddress {
+        self.address
+    }
+
+    /// The actor's name, if it was given one.
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    /// The actor's type, with its full path (`my_app::pool::Worker`).
+    pub fn type_name(&self) -> &'static str {
+        self.type_name
+    }
+}
+
+impl PartialEq for ActorId {
+    fn eq(&self, other: &Self) -> bool {
+        self.address == other.address
+    }
+}
+
+impl Eq for ActorId {}
+
+impl PartialEq<ActorAddress> for ActorId {
+    fn eq(&self, other: &ActorAddress) -> bool {
+        self.address == *other
+    }
+}
+
+impl core::hash::Hash for ActorId {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        self.address.hash(state);
+    }
+}
+
+impl fmt::Display for ActorId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(name) = &self.name {
+            write!(f, "{name} ")?;
+        }
+        f.write_str("<")?;
+        write_short_type_name(self.type_name, f)?;
+        write!(f, " {}>", self.address.id())
+    }
+}
+
+impl fmt::Debug for ActorId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ActorId({self})")
+    }
+}
+
+/// `type_name` without module paths: `app::pool::Worker<app::Job>` is written `Worker<Job>`.
+fn write_short_type_name(type_name: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    let mut rest = type_name;
+    while !rest.is_empty() {
+        // The next path (identifiers joined by `::`), then the punctuation after it.
+        let path_len = rest
+            .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':'))
+            .unwrap_or(rest.len());
+        let (path, after) = rest.split_at(path_len);
+        f.write_str(path.rsplit("::").next().unwrap_or(path))?;
+        let punct_len = after
+            .find(|c: char| c.is_alphanumeric() || c == '_')
+            .unwrap_or(after.len());
+        let (punct, after) = after.split_at(punct_len);
+        f.write_str(punct)?;
+        rest = after;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use core::num::NonZeroU64;
+
+    use super::*;
+
+    fn id(type_name: &'static str, name: Option<&str>) -> String {
+        let address = ActorAddress::from_id(NonZeroU64::new(7).unwrap());
+        ActorId::new(address, type_name, name.map(Arc::from)).to_string()
+    }
+
+    #[test]
+    fn prints_the_name_and_the_short_type() {
+        assert_eq!(
+            id("app::pool::Worker", Some("worker-3")),
+            "worker-3 <Worker 7>"
+        );
+        assert_eq!(id("app::Worker", None), "<Worker 7>");
+        assert_eq!(
+            id("app::Cache<alloc::string::String, app::Key>", None),
+            "<Cache<String, Key> 7>"
+        );
+        assert_eq!(id("Plain", None), "<Plain 7>");
+    }
+}
