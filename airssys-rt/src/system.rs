@@ -113,6 +113,7 @@ impl SystemInner {
 pub struct SpawnOptions {
     mailbox: Option<MailboxKind>,
     name: Option<Arc<str>>,
+    dedicated_thread: bool,
 }
 
 impl SpawnOptions {
@@ -121,6 +122,17 @@ impl SpawnOptions {
     /// does not register the actor for lookups (the [resolver](crate::broker::AddressResolver) does).
     pub fn name(mut self, name: impl Into<Arc<str>>) -> Self {
         self.name = Some(name.into());
+        self
+    }
+
+    /// Runs the actor on a thread of its own instead of the runtime's workers, for handlers that
+    /// block (file or database calls through a blocking client, CPU-heavy work): they stall only that
+    /// thread. Its references, timers, tied tasks and supervision are the same; a supervised actor gets
+    /// a new thread per incarnation. The thread is named after the actor (`worker <Worker 5>`), which
+    /// the panic hook prints; the blocking bridges ([`ActorRef::blocking_ask`](crate::ActorRef::blocking_ask))
+    /// may be used on it.
+    pub fn dedicated_thread(mut self) -> Self {
+        self.dedicated_thread = true;
         self
     }
 
@@ -260,7 +272,7 @@ impl ActorSystem {
     ///
     /// If the options ask for a bounded mailbox of capacity 0.
     pub fn prepare_with<A: Actor>(&self, options: SpawnOptions) -> PreparedActor<A> {
-        let (handle, dormant) = self.create::<A>(options.mailbox, options.name);
+        let (handle, dormant) = self.create::<A>(options);
         PreparedActor::new(handle, dormant, self.clone())
     }
 
@@ -287,24 +299,18 @@ impl ActorSystem {
     ) {
         let ctx = Context::new(handle, self.clone());
         let cell = dormant.cell.clone();
-        let task = self
-            .inner
-            .runtime
-            .spawn(run::run(actor, dormant, ctx, None, false, on_started));
-        cell.set_task(task.abort_handle());
+        let task = run::run(actor, dormant, ctx, None, false, on_started);
+        crate::actor::blocking::spawn_incarnation(self.runtime(), &cell, task);
     }
 
     /// A new actor's mailbox, cell and route, with no incarnation running yet.
-    pub(crate) fn create<A: Actor>(
-        &self,
-        mailbox: Option<MailboxKind>,
-        name: Option<Arc<str>>,
-    ) -> (Arc<MailboxHandle>, Dormant) {
+    pub(crate) fn create<A: Actor>(&self, options: SpawnOptions) -> (Arc<MailboxHandle>, Dormant) {
         let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
         let address = ActorAddress::from_id(NonZeroU64::new(id).expect("actor ids start at 1"));
-        let (sender, receiver) = mailbox::mailbox(mailbox.unwrap_or(self.inner.default_mailbox));
-        let id = ActorId::new(address, core::any::type_name::<A>(), name);
-        let cell = Arc::new(ActorCell::new(id));
+        let mailbox = options.mailbox.unwrap_or(self.inner.default_mailbox);
+        let (sender, receiver) = mailbox::mailbox(mailbox);
+        let id = ActorId::new(address, core::any::type_name::<A>(), options.name);
+        let cell = Arc::new(ActorCell::new(id, options.dedicated_thread));
         let handle = Arc::new(MailboxHandle {
             sender,
             cell: cell.clone(),

@@ -6,7 +6,7 @@ use core::future::{Future, IntoFuture};
 use core::mem;
 use core::pin::Pin;
 use core::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use pin_project_lite::pin_project;
 use tokio::sync::{mpsc, oneshot};
@@ -48,6 +48,34 @@ impl<'a, M: Message> AskRequest<'a, M> {
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
+    }
+
+    /// Waits for the reply by blocking this thread instead of `.await`: for synchronous code outside
+    /// the runtime. The [`timeout`](AskRequest::timeout), if set, applies as it does to `.await`.
+    ///
+    /// # Errors
+    ///
+    /// As `.await`: see [`AskError`].
+    ///
+    /// # Panics
+    ///
+    /// When called inside a tokio runtime (but on an actor's dedicated thread), where blocking would
+    /// stall the runtime; see [`blocking`](crate::actor::blocking).
+    #[track_caller]
+    pub fn blocking(self) -> Result<M::Result, AskError<M>> {
+        crate::actor::blocking::assert_may_block("AskRequest::blocking");
+        self.wait_blocking()
+    }
+
+    /// [`blocking`](AskRequest::blocking), once the caller has checked that it may block.
+    pub(crate) fn wait_blocking(mut self) -> Result<M::Result, AskError<M>> {
+        // The deadline is kept by the blocking loop, with the thread's clock: no runtime needed.
+        let deadline = self.timeout.take().map(|timeout| Instant::now() + timeout);
+        let mut ask = Box::pin(self.into_future());
+        match crate::actor::blocking::block_on(ask.as_mut(), deadline) {
+            Some(result) => result,
+            None => ask.as_mut().expire(),
+        }
     }
 }
 
@@ -130,6 +158,19 @@ fn slot<M: Message>(message: M, index: u32) -> (Slot, oneshot::Receiver<ReplyRes
 /// The message back out of an ask's refused slot; its reply channel is dropped.
 fn unsent<M: Message>(slot: Slot) -> M {
     slot.into_message::<Ask<M>>().message
+}
+
+impl<M: Message> AskFuture<'_, M> {
+    /// What the ask fails with when its deadline passes now: the message back if it is still
+    /// waiting for room, else a timeout.
+    fn expire(self: Pin<&mut Self>) -> Result<M::Result, AskError<M>> {
+        match mem::replace(self.project().state, State::Done) {
+            State::Start(message) | State::Reserving(message, _) => {
+                Err(AskError::Send(SendError::Full(message)))
+            }
+            State::Waiting(_) | State::Done => Err(AskError::Timeout),
+        }
+    }
 }
 
 impl<M: Message> Future for AskFuture<'_, M> {

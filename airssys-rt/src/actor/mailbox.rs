@@ -192,7 +192,9 @@ pub(crate) struct ActorCell {
     refs: AtomicUsize,
     pub(crate) stopped: watch::Sender<Option<StopReason>>,
     /// Aborts the current incarnation's task.
-    abort: Mutex<Option<AbortHandle>>,
+    abort: Mutex<Option<Abort>>,
+    /// Whether its incarnations run on a thread of their own.
+    pub(crate) dedicated_thread: bool,
     /// The reason a kill reports instead of `Killed`: set by a link before it kills the actor.
     exit_reason: Mutex<Option<StopReason>>,
     /// The handler index of [`Exited`](crate::Exited) if the actor traps exits, else [`NOT_TRAPPING`].
@@ -203,6 +205,24 @@ pub(crate) struct ActorCell {
     supervised: AtomicBool,
     /// The last id given to one of the actor's timers, over all its incarnations.
     last_timer: AtomicU32,
+}
+
+/// How to abort an incarnation: its tokio task, or the thread it runs on.
+pub(crate) enum Abort {
+    Task(AbortHandle),
+    /// Tells the actor's thread to drop the incarnation's future, as an abort would.
+    Thread(oneshot::Sender<()>),
+}
+
+impl Abort {
+    fn abort(self) {
+        match self {
+            Abort::Task(task) => task.abort(),
+            Abort::Thread(kill) => {
+                let _ = kill.send(());
+            }
+        }
+    }
 }
 
 const NOT_TRAPPING: u32 = u32::MAX;
@@ -233,10 +253,11 @@ impl core::fmt::Debug for ActorCell {
 }
 
 impl ActorCell {
-    pub(crate) fn new(id: ActorId) -> Self {
+    pub(crate) fn new(id: ActorId, dedicated_thread: bool) -> Self {
         ActorCell {
             address: id.address(),
             id,
+            dedicated_thread,
             signals: Signals::new(),
             refs: AtomicUsize::new(0),
             stopped: watch::Sender::new(None),
@@ -254,19 +275,20 @@ impl ActorCell {
     fn raise(&self, signal: Signal) {
         self.signals.raise(signal);
         if signal == Signal::Kill
-            && let Some(abort) = lock(&self.abort).as_ref()
+            && let Some(abort) = lock(&self.abort).take()
         {
             abort.abort();
         }
     }
 
     /// Records the task of a new incarnation; aborts it at once if a kill is already pending.
-    pub(crate) fn set_task(&self, task: AbortHandle) {
+    pub(crate) fn set_task(&self, task: Abort) {
         let mut abort = lock(&self.abort);
         if self.pending_signal() == Signal::Kill {
             task.abort();
+        } else {
+            *abort = Some(task);
         }
-        *abort = Some(task);
     }
 
     /// Clears what ended the last incarnation (a kill, a supervisor's stop), before a restart; a

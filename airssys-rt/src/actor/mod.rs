@@ -107,6 +107,7 @@
 
 pub(crate) mod actor_ref;
 mod ask;
+pub mod blocking;
 mod context;
 pub(crate) mod error;
 mod identity;

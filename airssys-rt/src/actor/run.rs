@@ -416,10 +416,8 @@ pub(crate) async fn start_supervised<A: Actor>(
         return Err(dormant);
     }
     let cell = dormant.cell.clone();
-    let task = system
-        .runtime()
-        .spawn(run(actor, dormant, ctx, Some(parent), true, None));
-    cell.set_task(task.abort_handle());
+    let task = run(actor, dormant, ctx, Some(parent), true, None);
+    crate::actor::blocking::spawn_incarnation(system.runtime(), &cell, task);
     Ok(())
 }
 

@@ -452,9 +452,7 @@ impl Supervisor {
 
     /// Adds a child, not started yet.
     fn insert(&mut self, spec: ErasedChildSpec, ctx: &Context<Self>) -> u64 {
-        let (handle, dormant) = spec
-            .start
-            .create(ctx.system(), spec.mailbox, spec.id.clone());
+        let (handle, dormant) = spec.start.create(ctx.system(), spec.options.clone());
         handle.cell.set_supervised(true);
         self.next_key += 1;
         let key = self.next_key;

@@ -11,7 +11,7 @@ use crate::actor::mailbox::MailboxHandle;
 use crate::actor::run::{self, Dormant};
 use crate::actor::{Actor, ActorRef, MailboxKind};
 use crate::supervisor::{Parent, Supervisor};
-use crate::system::ActorSystem;
+use crate::system::{ActorSystem, SpawnOptions};
 
 /// Which children a supervisor restarts when one of them fails.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -143,7 +143,8 @@ pub struct ChildSpec<A> {
     factory: Arc<dyn Fn() -> A + Send + Sync>,
     pub(crate) restart: Restart,
     pub(crate) shutdown: Shutdown,
-    pub(crate) mailbox: Option<MailboxKind>,
+    /// Its mailbox and thread (the name is its id).
+    pub(crate) options: SpawnOptions,
 }
 
 impl<A: Actor> ChildSpec<A> {
@@ -156,7 +157,7 @@ impl<A: Actor> ChildSpec<A> {
             factory: Arc::new(factory),
             restart: Restart::Permanent,
             shutdown: Shutdown::Timeout(Duration::from_secs(5)),
-            mailbox: None,
+            options: SpawnOptions::default(),
         }
     }
 
@@ -174,16 +175,23 @@ impl<A: Actor> ChildSpec<A> {
 
     /// Its mailbox, instead of the system's default. It survives restarts.
     pub fn mailbox(mut self, kind: MailboxKind) -> Self {
-        self.mailbox = Some(kind);
+        self.options = self.options.mailbox(kind);
+        self
+    }
+
+    /// Runs every incarnation on a thread of its own, for handlers that block (see
+    /// [`SpawnOptions::dedicated_thread`]).
+    pub fn dedicated_thread(mut self) -> Self {
+        self.options = self.options.dedicated_thread();
         self
     }
 
     pub(crate) fn erase(self) -> ErasedChildSpec {
         ErasedChildSpec {
-            id: self.id,
+            id: self.id.clone(),
             restart: self.restart,
             shutdown: self.shutdown,
-            mailbox: self.mailbox,
+            options: self.options.name(self.id),
             start: Arc::new(Factory(self.factory)),
         }
     }
@@ -216,7 +224,7 @@ pub(crate) struct ErasedChildSpec {
     pub(crate) id: Arc<str>,
     pub(crate) restart: Restart,
     pub(crate) shutdown: Shutdown,
-    pub(crate) mailbox: Option<MailboxKind>,
+    pub(crate) options: SpawnOptions,
     pub(crate) start: Arc<dyn Start>,
 }
 
@@ -226,13 +234,8 @@ pub(crate) type StartFuture<'a> = Pin<Box<dyn Future<Output = Result<(), Dormant
 pub(crate) trait Start: Send + Sync {
     fn type_id(&self) -> TypeId;
     fn type_name(&self) -> &'static str;
-    /// The child's mailbox, cell and route, with no incarnation running; named after its id.
-    fn create(
-        &self,
-        system: &ActorSystem,
-        mailbox: Option<MailboxKind>,
-        name: Arc<str>,
-    ) -> (Arc<MailboxHandle>, Dormant);
+    /// The child's mailbox, cell and route, with no incarnation running.
+    fn create(&self, system: &ActorSystem, options: SpawnOptions) -> (Arc<MailboxHandle>, Dormant);
     /// Starts an incarnation on `dormant`; gives it back with the reason if the start failed.
     fn start<'a>(
         &'a self,
@@ -254,13 +257,8 @@ impl<A: Actor> Start for Factory<A> {
         core::any::type_name::<A>()
     }
 
-    fn create(
-        &self,
-        system: &ActorSystem,
-        mailbox: Option<MailboxKind>,
-        name: Arc<str>,
-    ) -> (Arc<MailboxHandle>, Dormant) {
-        system.create::<A>(mailbox, Some(name))
+    fn create(&self, system: &ActorSystem, options: SpawnOptions) -> (Arc<MailboxHandle>, Dormant) {
+        system.create::<A>(options)
     }
 
     fn start<'a>(
