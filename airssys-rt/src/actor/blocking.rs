@@ -18,10 +18,12 @@
 //!     }
 //! }
 //!
-//! let runtime = tokio::runtime::Runtime::new()?;
+//! let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
 //! let system = runtime.block_on(async { ActorSystem::new() });
 //! let counter = system.spawn(Counter(0));
-//! // Plain synchronous code, outside the runtime: a CLI, a callback of a C library, a test.
+//! // The runtime runs on a thread of its own (a multi-thread runtime needs none) ...
+//! std::thread::spawn(move || runtime.block_on(std::future::pending::<()>()));
+//! // ... and this is plain synchronous code: a CLI, a callback of a C library, a test.
 //! counter.blocking_send(Add(2))?;
 //! assert_eq!(counter.blocking_ask(Add(3))?, 5);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
