@@ -7,6 +7,7 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
+use airssys_rt::ReplySender;
 use airssys_rt::prelude::*;
 use airssys_rt_suite::{Allocations, CountingAllocator, current_thread, two_workers};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -28,10 +29,33 @@ struct Total;
 #[message(result = u64)]
 struct Echo(u64, u64);
 
+/// As `Echo`, answered through the handler's `ReplySender` (a deferred reply, sent at once).
+#[derive(Message)]
+#[message(result = u64)]
+struct Deferred(u64, u64);
+
+/// As `Echo`, answered from a task tied to the actor (`ctx.spawn`).
+#[derive(Message)]
+#[message(result = u64)]
+struct FromTask(u64, u64);
+
 struct Counter(u64);
 
 #[actor]
 impl Counter {
+    fn deferred(&self, Deferred(a, b): Deferred, reply: ReplySender<u64>) {
+        reply.send(a ^ b);
+    }
+
+    fn reply_from_task(
+        &self,
+        FromTask(a, b): FromTask,
+        reply: ReplySender<u64>,
+        ctx: &mut Context<Self>,
+    ) {
+        ctx.spawn(async move { reply.send(a ^ b) });
+    }
+
     fn add(&mut self, Add(a, b): Add) {
         self.0 = self.0.wrapping_add(a ^ b);
     }
@@ -193,6 +217,28 @@ fn ask(c: &mut Criterion) {
                     let start = Instant::now();
                     for i in 0..iters {
                         black_box(counter.ask(Echo(i, 1)).await.unwrap());
+                    }
+                    start.elapsed()
+                })
+            })
+        });
+        group.bench_function(format!("airssys deferred reply/{flavor}"), |b| {
+            b.iter_custom(|iters| {
+                runtime.block_on(async {
+                    let start = Instant::now();
+                    for i in 0..iters {
+                        black_box(counter.ask(Deferred(i, 1)).await.unwrap());
+                    }
+                    start.elapsed()
+                })
+            })
+        });
+        group.bench_function(format!("airssys reply from ctx.spawn/{flavor}"), |b| {
+            b.iter_custom(|iters| {
+                runtime.block_on(async {
+                    let start = Instant::now();
+                    for i in 0..iters {
+                        black_box(counter.ask(FromTask(i, 1)).await.unwrap());
                     }
                     start.elapsed()
                 })

@@ -831,7 +831,7 @@ async fn a_link_propagates_an_abnormal_stop_both_ways_but_not_a_normal_one() {
     a.tell(Crash).unwrap();
     match watcher.wait_for_stop().await {
         StopReason::Linked { peer, reason } => {
-            assert_eq!(peer, a.address());
+            assert_eq!(peer.address(), a.address());
             assert!(matches!(*reason, StopReason::Panicked(_)));
         }
         other => panic!("expected a linked stop, got {other}"),
@@ -845,7 +845,7 @@ async fn a_link_propagates_an_abnormal_stop_both_ways_but_not_a_normal_one() {
     watcher.kill();
     match b.wait_for_stop().await {
         StopReason::Linked { peer, reason } => {
-            assert_eq!(peer, watcher.address());
+            assert_eq!(peer.address(), watcher.address());
             assert_eq!(*reason, StopReason::Killed);
         }
         other => panic!("expected a linked stop, got {other}"),
@@ -873,7 +873,7 @@ async fn an_actor_that_traps_exits_receives_them_as_messages() {
     watcher.ask(Watch(a.clone())).await.unwrap();
     a.tell(Crash).unwrap();
     let exited = exits.recv().await.unwrap();
-    assert_eq!(exited.peer, a.address());
+    assert_eq!(exited.peer.address(), a.address());
     assert!(matches!(exited.reason, StopReason::Panicked(_)));
 
     // Normal stops arrive too; and a link to an actor already dead delivers its exit at once.

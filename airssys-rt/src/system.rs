@@ -309,7 +309,7 @@ impl ActorSystem {
         let address = ActorAddress::from_id(NonZeroU64::new(id).expect("actor ids start at 1"));
         let mailbox = options.mailbox.unwrap_or(self.inner.default_mailbox);
         let (sender, receiver) = mailbox::mailbox(mailbox);
-        let id = ActorId::new(address, core::any::type_name::<A>(), options.name);
+        let id = ActorId::new(address, <A as TypeOf>::ACTOR_TYPE, options.name);
         let cell = Arc::new(ActorCell::new(id, options.dedicated_thread));
         let handle = Arc::new(MailboxHandle {
             sender,

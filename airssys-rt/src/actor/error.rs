@@ -232,8 +232,9 @@ pub enum StopReason {
     Panicked(ActorPanic),
     /// A [linked](crate::Context::link) actor stopped abnormally, and this one does not trap exits.
     Linked {
-        /// The linked actor that stopped (it compares equal to its [`ActorAddress`](crate::ActorAddress)).
-        peer: ActorId,
+        /// The linked actor that stopped (shared: a stop reason is cloned to every watcher, and kept
+        /// small).
+        peer: Arc<ActorId>,
         /// Why it stopped.
         reason: Arc<StopReason>,
     },

@@ -5,6 +5,7 @@ use core::fmt;
 use std::sync::Arc;
 
 use crate::address::ActorAddress;
+use crate::broker::routing::ActorType;
 
 /// An actor's identity: its [address](ActorAddress), its type and its name, if it was given one.
 ///
@@ -17,19 +18,20 @@ use crate::address::ActorAddress;
 #[derive(Clone)]
 pub struct ActorId {
     address: ActorAddress,
-    type_name: &'static str,
+    /// The actor type's static record (a pointer, where a `&str` would take two words).
+    actor_type: &'static ActorType,
     name: Option<Arc<str>>,
 }
 
 impl ActorId {
     pub(crate) fn new(
         address: ActorAddress,
-        type_name: &'static str,
+        actor_type: &'static ActorType,
         name: Option<Arc<str>>,
     ) -> Self {
         ActorId {
             address,
-            type_name,
+            actor_type,
             name,
         }
     }
@@ -46,7 +48,7 @@ impl ActorId {
 
     /// The actor's type, with its full path (`my_app::pool::Worker`).
     pub fn type_name(&self) -> &'static str {
-        self.type_name
+        (self.actor_type.type_name)()
     }
 }
 
@@ -76,7 +78,7 @@ impl fmt::Display for ActorId {
             write!(f, "{name} ")?;
         }
         f.write_str("<")?;
-        write_short_type_name(self.type_name, f)?;
+        write_short_type_name(self.type_name(), f)?;
         write!(f, " {}>", self.address.id())
     }
 }
@@ -113,22 +115,35 @@ mod tests {
 
     use super::*;
 
-    fn id(type_name: &'static str, name: Option<&str>) -> String {
-        let address = ActorAddress::from_id(NonZeroU64::new(7).unwrap());
-        ActorId::new(address, type_name, name.map(Arc::from)).to_string()
+    struct Shown<'a>(&'a str);
+
+    impl fmt::Display for Shown<'_> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write_short_type_name(self.0, f)
+        }
+    }
+
+    #[test]
+    fn prints_the_short_type_name() {
+        assert_eq!(Shown("app::pool::Worker").to_string(), "Worker");
+        assert_eq!(
+            Shown("app::Cache<alloc::string::String, app::Key>").to_string(),
+            "Cache<String, Key>"
+        );
+        assert_eq!(Shown("Plain").to_string(), "Plain");
+        assert_eq!(Shown("(a::B, [c::D; 2])").to_string(), "(B, [D; 2])");
     }
 
     #[test]
     fn prints_the_name_and_the_short_type() {
+        let address = ActorAddress::from_id(NonZeroU64::new(7).unwrap());
+        let actor_type =
+            <crate::supervisor::Supervisor as crate::broker::routing::TypeOf>::ACTOR_TYPE;
+        let named = ActorId::new(address, actor_type, Some(Arc::from("root")));
+        assert_eq!(named.to_string(), "root <Supervisor 7>");
         assert_eq!(
-            id("app::pool::Worker", Some("worker-3")),
-            "worker-3 <Worker 7>"
+            ActorId::new(address, actor_type, None).to_string(),
+            "<Supervisor 7>"
         );
-        assert_eq!(id("app::Worker", None), "<Worker 7>");
-        assert_eq!(
-            id("app::Cache<alloc::string::String, app::Key>", None),
-            "<Cache<String, Key> 7>"
-        );
-        assert_eq!(id("Plain", None), "<Plain 7>");
     }
 }

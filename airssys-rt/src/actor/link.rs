@@ -40,8 +40,9 @@ impl Message for Down {
 /// it is linked to stops, normally or not. See [`Context::link`](crate::Context::link).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Exited {
-    /// The linked actor that stopped (it compares equal to its [`ActorAddress`]).
-    pub peer: ActorId,
+    /// The linked actor that stopped (shared, so that the message stays small enough to travel
+    /// inline).
+    pub peer: Arc<ActorId>,
     /// Why it stopped.
     pub reason: StopReason,
 }
@@ -148,16 +149,16 @@ pub(crate) fn link(
         return;
     }
     b.cell
-        .watch_with_id(|_| exit_signal(a, b.cell.id.clone(), runtime, system));
+        .watch_with_id(|_| exit_signal(a, Arc::new(b.cell.id.clone()), runtime, system));
     a.cell
-        .watch_with_id(|_| exit_signal(b, a.cell.id.clone(), runtime, system));
+        .watch_with_id(|_| exit_signal(b, Arc::new(a.cell.id.clone()), runtime, system));
 }
 
 /// What `to` does when the actor at `from` stops: receives `Exited` if it traps exits; otherwise stops
 /// too if the reason is abnormal.
 fn exit_signal(
     to: &Arc<MailboxHandle>,
-    from: ActorId,
+    from: Arc<ActorId>,
     runtime: &Handle,
     system: &WeakSystem,
 ) -> Watcher {
