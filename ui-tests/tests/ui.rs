@@ -2,12 +2,12 @@
 //! `ui-tests/fail/` with the exact diagnostic a user sees; every accepted shape is a case in
 //! `ui-tests/pass/`.
 //!
-//! Regenerate the expected output after a deliberate change with `TRYBUILD=overwrite cargo test --test ui`,
+//! Regenerate the expected output after a deliberate change with `TRYBUILD=overwrite cargo test -p airssys-rt-ui-tests`,
 //! then read every line of the diff as a user would.
 
 #[test]
 fn ui() {
     let cases = trybuild::TestCases::new();
-    cases.pass("ui-tests/pass/*.rs");
-    cases.compile_fail("ui-tests/fail/*.rs");
+    cases.pass("pass/*.rs");
+    cases.compile_fail("fail/*.rs");
 }
