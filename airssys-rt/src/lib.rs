@@ -1,4 +1,30 @@
 #![doc = include_str!("../../README.md")]
+//!
+//! # Guide to the API
+//!
+//! | topic | where |
+//! |---|---|
+//! | messages: the contract, names, inline or boxed storage | [`mod@message`], [`trait@Message`], [`macro@Message`] |
+//! | actors: handlers, hooks, delivery order, panics, stopping | [`mod@actor`], [`macro@actor`], [`Context`] |
+//! | references: typed, by message, weak; tell, send, ask | [`ActorRef`], [`Recipient`], [`WeakActorRef`], [`AskRequest`](actor::AskRequest) |
+//! | mailboxes and spawning: bounded or not, names, dedicated threads | [`MailboxKind`], [`SpawnOptions`], [`ActorSystem`] |
+//! | replying later | [`actor::reply`], [`ReplySender`] |
+//! | work and streams tied to an actor | [`actor::task`], [`StreamMessage`] |
+//! | timers | [`actor::timer`] |
+//! | code outside the runtime, blocking handlers | [`actor::blocking`] |
+//! | identity in logs and errors | [`ActorId`], [`StopReason`], [`ActorPanic`] |
+//! | monitors and links | [`actor::link`], [`Down`], [`Exited`] |
+//! | routing by address and name, dead letters, topics, pools | [`broker`] |
+//! | supervision trees | [`supervisor`] |
+//! | envelopes and type erasure | [`envelope`] |
+//!
+//! **Testing.** Actors are tested through their references, on tokio's paused clock
+//! (`#[tokio::test(start_paused = true)]`) wherever time matters, so that timers, timeouts and backoff
+//! run in microseconds and deterministically; the suite's `tests/timers.rs` and `tests/deferred.rs`
+//! show the style. **Observing a running system**: [`ActorSystem::supervision_events`] and
+//! [`ActorSystem::supervision_stats`], [dead letters](broker::MessageBroker::dead_letters), [routing
+//! statistics](broker::MessageBroker::stats), and the one-line panic reports
+//! ([`ActorSystemBuilder::panic_reports`]).
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod actor;
