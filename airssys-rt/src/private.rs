@@ -82,7 +82,7 @@ pub const fn inline_violation<T>(cause: &str, name: &str, fix: &str) -> Option<C
     Some(message)
 }
 
-pub use crate::actor::{Actor, Context, HandledMessage, Handler};
+pub use crate::actor::{Actor, Context, Generated, HandledMessage, Handler, HandlerIndex};
 pub use crate::actor::{ReplySender, ReplyTo};
 pub use crate::envelope::ErasedEnvelope;
 

@@ -247,6 +247,7 @@ impl ActorSystem {
     /// Starts `actor` in its own task with the default mailbox, and returns a reference to it.
     ///
     /// The actor's `on_start` runs in its task; messages sent meanwhile wait in its mailbox.
+    #[must_use = "an actor stops once its last reference is dropped: keep this `ActorRef` (or register a name for the actor)"]
     pub fn spawn<A: Actor>(&self, actor: A) -> ActorRef<A> {
         self.spawn_with(actor, SpawnOptions::default())
     }
@@ -256,6 +257,7 @@ impl ActorSystem {
     /// # Panics
     ///
     /// If the options ask for a bounded mailbox of capacity 0.
+    #[must_use = "an actor stops once its last reference is dropped: keep this `ActorRef` (or register a name for the actor)"]
     pub fn spawn_with<A: Actor>(&self, actor: A, options: SpawnOptions) -> ActorRef<A> {
         self.prepare_with::<A>(options).start(actor)
     }

@@ -1,7 +1,7 @@
 //! Generates the `Actor` impl (dispatch, handled-message table, hooks) and one `Handler` impl per
 //! handled message.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Ident, Span, TokenStream};
 use quote::{ToTokens, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{ImplItem, ItemImpl, ReturnType, parse_quote};
@@ -23,6 +23,12 @@ pub(crate) fn expand(parsed: &ActorImpl<'_>, args: &Args) -> TokenStream {
         quote_spanned!(message.span()=> #krate::__private::HandledMessage::of::<#message>())
     });
 
+    // The generated code's own names, made here with one span (the call site) and interpolated, so
+    // that they resolve whatever span the user's tokens around them have (tokens from a
+    // `macro_rules!` expansion carry that macro's hygiene).
+    let [message_id, reply_id, ctx_id, sender_id] =
+        ["message", "reply", "ctx", "sender"].map(|name| Ident::new(name, Span::call_site()));
+
     // Synchronous handlers run in place from `__dispatch_sync`; only `async` ones build a future.
     let mut sync_arms = Vec::new();
     let mut async_arms = Vec::new();
@@ -31,11 +37,17 @@ pub(crate) fn expand(parsed: &ActorImpl<'_>, args: &Args) -> TokenStream {
         let signature = &handler.original.sig;
         let name = &signature.ident;
         let message = handler.message;
-        let extras = handler.extras.iter().map(|extra| match extra {
-            Extra::Ctx => quote!(ctx),
-            Extra::Reply(span) => quote_spanned!(*span=> sender),
-        });
-        let call_args = quote!(self, message #(, #extras)*);
+        let mut args: Vec<TokenStream> = handler
+            .extras
+            .iter()
+            .map(|extra| match extra {
+                Extra::Ctx(span) => respan(&ctx_id, *span),
+                Extra::Reply(span) => respan(&sender_id, *span),
+            })
+            .collect();
+        // In the user's order: a context may come before the message.
+        args.insert(handler.message_at, message_id.to_token_stream());
+        let call_args = quote!(self #(, #args)*);
         // Errors about the handler's reply type or future point at its return type, or its name.
         let span = match &signature.output {
             ReturnType::Type(_, ty) => ty.span(),
@@ -44,7 +56,7 @@ pub(crate) fn expand(parsed: &ActorImpl<'_>, args: &Args) -> TokenStream {
         let krate = respan(&krate, message.span());
         if signature.asyncness.is_some() {
             sync_arms.push(quote! {
-                #index => ::core::option::Option::Some(message),
+                #index => ::core::option::Option::Some(#message_id),
             });
             // Whether the handler's future is boxed is decided by rustc from the message's size. A
             // const argument cannot name the impl's generic parameters: a message type that does
@@ -57,7 +69,7 @@ pub(crate) fn expand(parsed: &ActorImpl<'_>, args: &Args) -> TokenStream {
             async_arms.push(if handler.defers() {
                 quote_spanned! {span=>
                     #index => {
-                        #krate::__private::deliver_async_deferred::<#message, _, #boxed>(message, |message, sender| {
+                        #krate::__private::deliver_async_deferred::<#message, _, #boxed>(#message_id, |#message_id, #sender_id| {
                             let future = <#self_ty>::#name(#call_args);
                             #krate::__private::assert_send_future(&future);
                             future
@@ -68,7 +80,7 @@ pub(crate) fn expand(parsed: &ActorImpl<'_>, args: &Args) -> TokenStream {
             } else {
                 quote_spanned! {span=>
                     #index => {
-                        #krate::__private::deliver_async::<#message, _, #boxed>(message, reply, |message| {
+                        #krate::__private::deliver_async::<#message, _, #boxed>(#message_id, #reply_id, |#message_id| {
                             let future = <#self_ty>::#name(#call_args);
                             #krate::__private::assert_send_future(&future);
                             future
@@ -80,14 +92,14 @@ pub(crate) fn expand(parsed: &ActorImpl<'_>, args: &Args) -> TokenStream {
         } else if handler.defers() {
             sync_arms.push(quote_spanned! {span=>
                 #index => {
-                    #krate::__private::deliver_deferred::<#message>(message, |message, sender| <#self_ty>::#name(#call_args));
+                    #krate::__private::deliver_deferred::<#message>(#message_id, |#message_id, #sender_id| <#self_ty>::#name(#call_args));
                     ::core::option::Option::None
                 }
             });
         } else {
             sync_arms.push(quote_spanned! {span=>
                 #index => {
-                    #krate::__private::deliver::<#message>(message, reply, |message| <#self_ty>::#name(#call_args));
+                    #krate::__private::deliver::<#message>(#message_id, #reply_id, |#message_id| <#self_ty>::#name(#call_args));
                     ::core::option::Option::None
                 }
             });
@@ -99,7 +111,7 @@ pub(crate) fn expand(parsed: &ActorImpl<'_>, args: &Args) -> TokenStream {
         let message = handler.message;
         let krate = respan(&krate, message.span());
         quote_spanned! {message.span()=>
-            #index => #krate::__private::unwrap_ask::<#message>(message),
+            #index => #krate::__private::unwrap_ask::<#message>(#message_id),
         }
     });
 
@@ -112,7 +124,11 @@ pub(crate) fn expand(parsed: &ActorImpl<'_>, args: &Args) -> TokenStream {
         quote_spanned! {message.span()=>
             #[automatically_derived]
             #[diagnostic::do_not_recommend]
-            impl #impl_generics #krate::__private::Handler<#message> for #self_ty #where_clause {
+            impl #impl_generics #krate::__private::Handler<#message> for #self_ty #where_clause {}
+
+            #[automatically_derived]
+            #[diagnostic::do_not_recommend]
+            impl #impl_generics #krate::__private::HandlerIndex<#message> for #self_ty #where_clause {
                 const __INDEX: u32 = #index;
             }
         }
@@ -130,9 +146,13 @@ pub(crate) fn expand(parsed: &ActorImpl<'_>, args: &Args) -> TokenStream {
         #[automatically_derived]
         #[diagnostic::do_not_recommend]
         impl #impl_generics #krate::__private::Actor for #self_ty #where_clause {
-            const __HANDLED: &'static [#krate::__private::HandledMessage] = &[#(#handled),*];
-
             #(#hooks)*
+        }
+
+        #[automatically_derived]
+        #[diagnostic::do_not_recommend]
+        impl #impl_generics #krate::__private::Generated for #self_ty #where_clause {
+            const __HANDLED: &'static [#krate::__private::HandledMessage] = &[#(#handled),*];
 
             #[allow(unused_variables, clippy::let_unit_value)]
             fn __dispatch_sync(
@@ -269,10 +289,12 @@ fn respan(tokens: &impl ToTokens, span: proc_macro2::Span) -> TokenStream {
             if let proc_macro2::TokenTree::Group(group) = &token {
                 let mut respanned =
                     proc_macro2::Group::new(group.delimiter(), respan(&group.stream(), span));
-                respanned.set_span(span);
+                respanned.set_span(Span::call_site().located_at(span));
                 token = proc_macro2::TokenTree::Group(respanned);
             }
-            token.set_span(span);
+            // Located at the user's tokens (where an error shows), resolved at the call site (so
+            // that names mean what the generated code means, whatever hygiene those tokens carry).
+            token.set_span(Span::call_site().located_at(span));
             token
         })
         .collect()

@@ -53,8 +53,10 @@ pub(crate) struct ActorImpl<'a> {
 pub(crate) struct HandlerFn<'a> {
     pub(crate) original: &'a ImplItemFn,
     pub(crate) message: &'a Type,
-    /// What the handler takes after its message, in its order.
+    /// What the handler takes besides its message, in its order.
     pub(crate) extras: Vec<Extra>,
+    /// How many of `extras` come before the message.
+    pub(crate) message_at: usize,
 }
 
 impl HandlerFn<'_> {
@@ -69,8 +71,8 @@ impl HandlerFn<'_> {
 /// A handler parameter after the message.
 #[derive(Clone, Copy)]
 pub(crate) enum Extra {
-    /// `ctx: &mut Context<Self>`
-    Ctx,
+    /// `ctx: &mut Context<Self>` (or an alias of it), with the span of its type.
+    Ctx(Span),
     /// `reply: ReplySender<M::Result>`, with the span of its type, where a wrong reply type is
     /// reported.
     Reply(Span),
@@ -129,26 +131,29 @@ impl<'a> ActorImpl<'a> {
         if is_helper(function) {
             return;
         }
+        let name = signature.ident.to_string();
         let Some(receiver) = signature.receiver() else {
+            if HOOKS.contains(&name.as_str()) {
+                errors.spanned(
+                    &signature.ident,
+                    format!(
+                        "the hook `{name}` must take `&mut self`: without it, it is an associated function \
+                         and would never run\nwrite `fn {name}(&mut self, ...)`"
+                    ),
+                );
+            }
             return; // an associated function (a constructor, say): not part of the actor's interface
         };
-        let name = signature.ident.to_string();
         if HOOKS.contains(&name.as_str()) {
             if let Some(hook) = Hook::parse(function, errors) {
                 self.hooks.push(hook);
             }
             return;
         }
-        let params: Vec<&syn::PatType> = signature
-            .inputs
-            .iter()
-            .filter_map(|arg| match arg {
-                FnArg::Typed(param) => Some(param),
-                FnArg::Receiver(_) => None,
-            })
-            .collect();
-        let takes_message = params.first().is_some_and(|param| !is_context(&param.ty));
-        if !takes_message {
+        let Some((message, extras, message_at)) = classify_params(signature, &name, errors) else {
+            return;
+        };
+        let Some(message) = message else {
             if let Some(hook) = looks_like_hook(&name) {
                 errors.spanned(
                     &signature.ident,
@@ -160,6 +165,28 @@ impl<'a> ActorImpl<'a> {
                 );
             }
             return; // a method without a message: a helper
+        };
+        if let Some(hook) = looks_like_hook(&name).filter(|_| name.starts_with("on_")) {
+            errors.spanned(
+                &signature.ident,
+                format!(
+                    "`{name}` is not a hook; did you mean `{hook}`?\nthe hooks are `on_start`, `on_stop` and \
+                     `on_panic`; to make `{name}` a handler of `{}`, give it a name that does not start with `on_`",
+                    type_text(message)
+                ),
+            );
+            return;
+        }
+        if let Some(why) = not_a_message(message) {
+            errors.spanned(
+                message,
+                format!(
+                    "`{ty}` cannot be a message: {why}\nwrap it in a type of your own with \
+                     `#[derive(Message)]`, or, if `{name}` is not a handler, mark it `#[helper]`",
+                    ty = type_text(message),
+                ),
+            );
+            return;
         }
         if !matches!(receiver.kind, syn::ReceiverKind::Reference(..)) {
             errors.spanned(
@@ -178,59 +205,26 @@ impl<'a> ActorImpl<'a> {
             );
             return;
         }
-        let message = &*params[0].ty;
-        let mut extras = Vec::new();
-        for param in &params[1..] {
-            let extra = if is_context(&param.ty) {
-                Extra::Ctx
-            } else if last_segment(&param.ty).as_deref() == Some("ReplySender") {
-                if matches!(&*param.ty, Type::Reference(_)) {
-                    errors.spanned(
-                        &param.ty,
-                        format!(
-                            "the handler `{name}` must take its `ReplySender` by value: it is the obligation \
-                             to answer, moved to wherever the answer is sent\nwrite `reply: ReplySender<...>`"
-                        ),
-                    );
-                    return;
-                }
-                Extra::Reply(param.ty.span())
-            } else if extras.is_empty() {
-                errors.spanned(
-                    param,
-                    format!(
-                        "the handler `{name}` takes a second message, `{}`: a handler takes exactly one \
-                         message, optionally followed by `reply: ReplySender<..>` and `ctx: &mut Context<Self>`\n\
-                         put both values in one message type",
-                        type_text(&param.ty),
-                    ),
-                );
-                return;
-            } else {
-                errors.spanned(
-                    param,
-                    format!(
-                        "the handler `{name}` does not take `{}`: after its message, a handler takes only \
-                         `reply: ReplySender<..>` and `ctx: &mut Context<Self>`",
-                        type_text(&param.ty),
-                    ),
-                );
-                return;
-            };
-            if extras
-                .iter()
-                .any(|seen| core::mem::discriminant(seen) == core::mem::discriminant(&extra))
-            {
-                errors.spanned(
-                    param,
-                    format!(
-                        "the handler `{name}` takes `{}` twice",
-                        type_text(&param.ty)
-                    ),
-                );
-                return;
-            }
-            extras.push(extra);
+        if let Some(abi) = &signature.abi {
+            errors.spanned(
+                abi,
+                format!(
+                    "the handler `{name}` cannot be `extern`: the runtime calls it as a Rust method (and a \
+                     panic must unwind to the runtime, which an `extern` function aborts)\nremove `{}`",
+                    quote::quote!(#abi)
+                ),
+            );
+            return;
+        }
+        if let syn::Safety::Unsafe(unsafety) = &signature.safety {
+            errors.spanned(
+                unsafety,
+                format!(
+                    "the handler `{name}` cannot be `unsafe`: the runtime calls it for every message, with \
+                     no caller to uphold its contract\nremove `unsafe`, and use an `unsafe` block inside"
+                ),
+            );
+            return;
         }
         if extras.iter().any(|extra| matches!(extra, Extra::Reply(_)))
             && let ReturnType::Type(_, ty) = &signature.output
@@ -248,7 +242,119 @@ impl<'a> ActorImpl<'a> {
             original: function,
             message,
             extras,
+            message_at,
         });
+    }
+}
+
+/// The message parameter (if any), what else a method takes in its order, and how many of those come
+/// before the message: `&mut` anything is the
+/// context (rustc checks its type, so an alias of `Context<Self>` works), a `ReplySender` is the reply,
+/// the one parameter by value is the message. `None` after an error.
+fn classify_params<'a>(
+    signature: &'a syn::Signature,
+    name: &str,
+    errors: &mut Errors,
+) -> Option<(Option<&'a Type>, Vec<Extra>, usize)> {
+    let mut message: Option<&'a Type> = None;
+    let mut message_at = 0;
+    let mut extras: Vec<Extra> = Vec::new();
+    for param in signature.inputs.iter().filter_map(|arg| match arg {
+        FnArg::Typed(param) => Some(param),
+        FnArg::Receiver(_) => None,
+    }) {
+        let ty = &*param.ty;
+        let extra = match ty {
+            Type::Reference(reference) if reference.mutability.is_some() => {
+                if last_segment(ty).as_deref() == Some("ReplySender") {
+                    errors.spanned(
+                        ty,
+                        format!(
+                            "the handler `{name}` must take its `ReplySender` by value: it is the obligation \
+                             to answer, moved to wherever the answer is sent\nwrite `reply: ReplySender<...>`"
+                        ),
+                    );
+                    return None;
+                }
+                Extra::Ctx(ty.span())
+            }
+            Type::Reference(_) if last_segment(ty).as_deref() == Some("Context") => {
+                Extra::Ctx(ty.span())
+            }
+            Type::Reference(reference) => {
+                let owned = &reference.elem;
+                errors.spanned(
+                    ty,
+                    format!(
+                        "`{name}` takes `{}`, a reference: a handler takes its message by value, as it owns it \
+                         once sent\nwrite `{}`; or, if `{name}` is not a handler, mark it `#[helper]`",
+                        type_text(ty),
+                        type_text(owned),
+                    ),
+                );
+                return None;
+            }
+            _ if last_segment(ty).as_deref() == Some("ReplySender") => Extra::Reply(ty.span()),
+            _ => {
+                if let Some(first) = message {
+                    errors.spanned(
+                        param,
+                        format!(
+                            "the handler `{name}` takes a second message, `{}`, after `{}`: a handler takes \
+                             exactly one message, and may also take `reply: ReplySender<..>` and \
+                             `ctx: &mut Context<Self>`\nput both values in one message type",
+                            type_text(ty),
+                            type_text(first),
+                        ),
+                    );
+                    return None;
+                }
+                message = Some(ty);
+                message_at = extras.len();
+                continue;
+            }
+        };
+        if extras
+            .iter()
+            .any(|seen| core::mem::discriminant(seen) == core::mem::discriminant(&extra))
+        {
+            errors.spanned(
+                param,
+                format!("the handler `{name}` takes `{}` twice", type_text(ty)),
+            );
+            return None;
+        }
+        extras.push(extra);
+    }
+    Some((message, extras, message_at))
+}
+
+/// Why `ty` cannot be a message whatever its definition, if it is one of the types that no user crate
+/// can derive `Message` for (primitives, the standard library's containers, tuples, slices, trait
+/// objects, `impl Trait`).
+fn not_a_message(ty: &Type) -> Option<&'static str> {
+    // Not `Arc`: the runtime implements `Message` for `Arc<M>` (what topic subscribers handle).
+    const STD: [&str; 23] = [
+        "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize",
+        "f32", "f64", "bool", "char", "str", "String", "Vec", "Option", "Result", "Box", "HashMap",
+    ];
+    match ty {
+        Type::ImplTrait(_) => Some("a handler takes one concrete message type, not `impl Trait`"),
+        Type::TraitObject(_) => {
+            Some("a handler takes one concrete message type, not a trait object")
+        }
+        Type::Tuple(_) | Type::Array(_) | Type::Slice(_) => {
+            Some("tuples, arrays and slices are not messages")
+        }
+        Type::Ptr(_) | Type::FnPtr(_) | Type::Never(_) => Some("it is not a type that can be sent"),
+        Type::Path(path) if path.qself.is_none() => {
+            let last = path.path.segments.last()?.ident.to_string();
+            STD.contains(&last.as_str()).then_some(
+                "it is a type of the standard library, which cannot implement `Message` (only a type \
+                 defined in your crate can)",
+            )
+        }
+        _ => None,
     }
 }
 
@@ -306,7 +412,10 @@ impl<'a> Hook<'a> {
             let FnArg::Typed(param) = input else {
                 continue;
             };
+            let is_mut_ref = matches!(&*param.ty, Type::Reference(r) if r.mutability.is_some());
             let arg = match last_segment(&param.ty).as_deref() {
+                // `&mut` anything is the context, as in handlers: rustc checks the type.
+                _ if is_mut_ref => HookArg::Ctx,
                 Some("Context") => HookArg::Ctx,
                 Some("StopReason") if name == "on_stop" => HookArg::Reason,
                 Some("ActorPanic") if name == "on_panic" => HookArg::Panic,
@@ -343,11 +452,6 @@ pub(crate) fn is_helper(function: &ImplItemFn) -> bool {
         .attrs
         .iter()
         .any(|attr| attr.path().is_ident("helper"))
-}
-
-/// `&mut Context<..>` (or `&Context<..>`), by its last path segment: rustc checks the real type.
-fn is_context(ty: &Type) -> bool {
-    matches!(ty, Type::Reference(_)) && last_segment(ty).as_deref() == Some("Context")
 }
 
 fn last_segment(ty: &Type) -> Option<String> {

@@ -138,6 +138,7 @@ impl Backoff {
 ///     .restart(Restart::Transient)
 ///     .shutdown(Shutdown::Timeout(Duration::from_secs(1)));
 /// ```
+#[must_use = "a child spec does nothing until it is given to a supervisor: `SupervisorSpec::child` or `add_child`"]
 pub struct ChildSpec<A> {
     pub(crate) id: Arc<str>,
     factory: Arc<dyn Fn() -> A + Send + Sync>,
@@ -297,6 +298,7 @@ impl<A: Actor> Start for Factory<A> {
 /// # }
 /// ```
 #[derive(Clone)]
+#[must_use = "a supervisor spec does nothing until it is spawned: `.spawn(&system)`, or given to a parent as `ChildSpec::supervisor`"]
 pub struct SupervisorSpec {
     pub(crate) strategy: Strategy,
     pub(crate) max_restarts: u32,
@@ -350,6 +352,7 @@ impl SupervisorSpec {
 
     /// Starts the supervisor in `system`, which starts its children in order. Its mailbox is unbounded,
     /// so that no report of a child's exit is ever refused.
+    #[must_use = "a supervisor, and its children, stop once its last reference is dropped: keep this `ActorRef`"]
     pub fn spawn(self, system: &ActorSystem) -> ActorRef<Supervisor> {
         system.spawn_with(
             Supervisor::new(self),
