@@ -21,3 +21,17 @@ pub fn derive_message(input: TokenStream) -> TokenStream {
 pub fn actor(args: TokenStream, item: TokenStream) -> TokenStream {
     actor::actor(args.into(), item.into()).into()
 }
+
+/// Marks a method of an `#[actor]` block as a plain method, not a handler; `#[actor]` removes it. Used
+/// anywhere else, it is an error that says so.
+#[proc_macro_attribute]
+pub fn helper(_args: TokenStream, item: TokenStream) -> TokenStream {
+    let item = proc_macro2::TokenStream::from(item);
+    let error = syn::Error::new(
+        proc_macro2::Span::call_site(),
+        "`#[helper]` marks a method inside an `#[actor]` impl block as a plain method, not a handler; \
+         here it has no effect\nremove it, or add `#[actor]` to the impl block",
+    )
+    .into_compile_error();
+    quote::quote!(#error #item).into()
+}

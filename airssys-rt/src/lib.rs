@@ -118,6 +118,10 @@ pub use airssys_rt_macros::Message;
 /// the `Send`-ness of async handlers are checked by rustc, with errors at the handler.
 pub use airssys_rt_macros::actor;
 
+/// Marks a method of an [`#[actor]`](macro@actor) block as a plain method, not a handler, whatever it
+/// takes: `#[helper] fn scale(&self, factor: u64) -> u64`. Outside an `#[actor]` block it is an error.
+pub use airssys_rt_macros::helper;
+
 /// The names almost every user of the crate needs.
 pub mod prelude {
     pub use crate::actor::MailboxKind;
@@ -129,5 +133,5 @@ pub mod prelude {
     pub use crate::message::Storage;
     pub use crate::system::{ActorSystem, ShutdownReport, SpawnOptions};
     /// The `Message` trait and its derive.
-    pub use crate::{Message, actor};
+    pub use crate::{Message, actor, helper};
 }

@@ -82,7 +82,9 @@ pub const fn inline_violation<T>(cause: &str, name: &str, fix: &str) -> Option<C
     Some(message)
 }
 
-pub use crate::actor::{Actor, Context, Generated, HandledMessage, Handler, HandlerIndex};
+pub use crate::actor::{
+    Actor, ActorByActorMacro, Context, HandledMessage, Handler, HandlerByActorMacro, Unhandled,
+};
 pub use crate::actor::{ReplySender, ReplyTo};
 pub use crate::envelope::ErasedEnvelope;
 
@@ -241,5 +243,4 @@ pub fn wrong_handler(message: &ErasedEnvelope) -> ! {
     )
 }
 
-/// Checks, at compile time, that a handler's future can move between threads.
-pub fn assert_send_future<F: Future + Send>(_: &F) {}
+pub use crate::actor::handler_futures_must_be_send as assert_send_future;

@@ -15,12 +15,45 @@ pub(crate) fn expand(parsed: &ActorImpl<'_>, args: &Args) -> TokenStream {
         .unwrap_or_else(|| parse_quote!(::airssys_rt));
     let original = parsed.original;
     let self_ty = &original.self_ty;
-    let (impl_generics, _, where_clause) = original.generics.split_for_impl();
+    // An actor is `Send + 'static`: the generated impls require it of the block's type parameters, so
+    // that a generic actor need not spell it, and an instance that is not one is refused where it is
+    // spawned (not inside the runtime).
+    let mut generics = original.generics.clone();
+    let type_params: Vec<Ident> = generics
+        .type_params()
+        .map(|param| param.ident.clone())
+        .collect();
+    if !type_params.is_empty() {
+        let where_clause = generics.make_where_clause();
+        for param in type_params {
+            where_clause
+                .predicates
+                .push(parse_quote!(#param: ::core::marker::Send + 'static));
+        }
+    }
+    let (impl_generics, _, where_clause) = generics.split_for_impl();
 
     let handled = parsed.handlers.iter().map(|handler| {
         let message = handler.message;
         let krate = respan(&krate, message.span());
-        quote_spanned!(message.span()=> #krate::__private::HandledMessage::of::<#message>())
+        let entry =
+            quote_spanned!(message.span()=> #krate::__private::HandledMessage::of::<#message>());
+        let cfgs = cfg_attributes(handler.original);
+        if cfgs.is_empty() {
+            return entry;
+        }
+        // A handler compiled out keeps its index (the others' do not move): a placeholder entry.
+        let predicates = cfgs.iter().map(|attr| match &attr.meta {
+            syn::Meta::List(list) => list.tokens.clone(),
+            _ => quote!(all()),
+        });
+        quote! {{
+            #(#cfgs)*
+            let entry = #entry;
+            #[cfg(not(all(#(#predicates),*)))]
+            let entry = #krate::__private::HandledMessage::of::<#krate::__private::Unhandled>();
+            entry
+        }}
     });
 
     // The generated code's own names, made here with one span (the call site) and interpolated, so
@@ -34,6 +67,8 @@ pub(crate) fn expand(parsed: &ActorImpl<'_>, args: &Args) -> TokenStream {
     let mut async_arms = Vec::new();
     for (index, handler) in parsed.handlers.iter().enumerate() {
         let index = index as u32;
+        let cfgs = cfg_attributes(handler.original);
+        let (sync_before, async_before) = (sync_arms.len(), async_arms.len());
         let signature = &handler.original.sig;
         let name = &signature.ident;
         let message = handler.message;
@@ -104,13 +139,22 @@ pub(crate) fn expand(parsed: &ActorImpl<'_>, args: &Args) -> TokenStream {
                 }
             });
         }
+        // A handler behind `#[cfg]` has its arms behind the same `#[cfg]`.
+        for arm in sync_arms[sync_before..]
+            .iter_mut()
+            .chain(&mut async_arms[async_before..])
+        {
+            *arm = quote!(#(#cfgs)* #arm);
+        }
     }
 
     let unwrap_arms = parsed.handlers.iter().enumerate().map(|(index, handler)| {
         let index = index as u32;
         let message = handler.message;
         let krate = respan(&krate, message.span());
+        let cfgs = cfg_attributes(handler.original);
         quote_spanned! {message.span()=>
+            #(#cfgs)*
             #index => #krate::__private::unwrap_ask::<#message>(#message_id),
         }
     });
@@ -121,14 +165,17 @@ pub(crate) fn expand(parsed: &ActorImpl<'_>, args: &Args) -> TokenStream {
         let krate = respan(&krate, message.span());
         // `do_not_recommend` on the generated impls: without it, an error about one actor lists the
         // handlers of every other actor in scope (the runtime's own `Supervisor` among them).
+        let cfgs = cfg_attributes(handler.original);
         quote_spanned! {message.span()=>
+            #(#cfgs)*
             #[automatically_derived]
             #[diagnostic::do_not_recommend]
             impl #impl_generics #krate::__private::Handler<#message> for #self_ty #where_clause {}
 
+            #(#cfgs)*
             #[automatically_derived]
             #[diagnostic::do_not_recommend]
-            impl #impl_generics #krate::__private::HandlerIndex<#message> for #self_ty #where_clause {
+            impl #impl_generics #krate::__private::HandlerByActorMacro<#message> for #self_ty #where_clause {
                 const __INDEX: u32 = #index;
             }
         }
@@ -151,7 +198,7 @@ pub(crate) fn expand(parsed: &ActorImpl<'_>, args: &Args) -> TokenStream {
 
         #[automatically_derived]
         #[diagnostic::do_not_recommend]
-        impl #impl_generics #krate::__private::Generated for #self_ty #where_clause {
+        impl #impl_generics #krate::__private::ActorByActorMacro for #self_ty #where_clause {
             const __HANDLED: &'static [#krate::__private::HandledMessage] = &[#(#handled),*];
 
             #[allow(unused_variables, clippy::let_unit_value)]
@@ -297,5 +344,14 @@ fn respan(tokens: &impl ToTokens, span: proc_macro2::Span) -> TokenStream {
             token.set_span(Span::call_site().located_at(span));
             token
         })
+        .collect()
+}
+
+/// The `#[cfg(..)]` attributes of a method: what is generated for it is compiled under them too.
+fn cfg_attributes(function: &syn::ImplItemFn) -> Vec<&syn::Attribute> {
+    function
+        .attrs
+        .iter()
+        .filter(|attr| attr.path().is_ident("cfg"))
         .collect()
 }

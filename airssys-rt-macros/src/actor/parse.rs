@@ -258,6 +258,8 @@ fn classify_params<'a>(
 ) -> Option<(Option<&'a Type>, Vec<Extra>, usize)> {
     let mut message: Option<&'a Type> = None;
     let mut message_at = 0;
+    // `&mut` parameters not named `Context`: the context through an alias, if there is a message.
+    let mut other_mut_refs: Vec<&'a Type> = Vec::new();
     let mut extras: Vec<Extra> = Vec::new();
     for param in signature.inputs.iter().filter_map(|arg| match arg {
         FnArg::Typed(param) => Some(param),
@@ -276,7 +278,10 @@ fn classify_params<'a>(
                     );
                     return None;
                 }
-                Extra::Ctx(ty.span())
+                if last_segment(ty).as_deref() != Some("Context") {
+                    other_mut_refs.push(ty);
+                }
+                Extra::Ctx(context_span(ty))
             }
             Type::Reference(_) if last_segment(ty).as_deref() == Some("Context") => {
                 Extra::Ctx(ty.span())
@@ -325,6 +330,23 @@ fn classify_params<'a>(
             return None;
         }
         extras.push(extra);
+    }
+    if message.is_none()
+        && let Some(ty) = other_mut_refs.first()
+    {
+        let Type::Reference(reference) = ty else {
+            unreachable!("collected as references");
+        };
+        errors.spanned(
+            ty,
+            format!(
+                "`{name}` takes `{}` and no message: a handler takes its message by value (write `{}`), \
+                 and a plain method is marked `#[helper]`",
+                type_text(ty),
+                type_text(&reference.elem),
+            ),
+        );
+        return None;
     }
     Some((message, extras, message_at))
 }
@@ -481,6 +503,7 @@ fn looks_like_hook(name: &str) -> Option<&'static str> {
 pub(crate) fn type_text(ty: &Type) -> String {
     quote::quote!(#ty)
         .to_string()
+        .replace(" :: ", "::")
         .replace(" < ", "<")
         .replace(" >", ">")
         .replace("& ", "&")
@@ -494,5 +517,26 @@ fn item_span(item: &Item) -> Span {
         Item::Trait(item) => item.trait_token.span,
         Item::Mod(item) => item.mod_token.span,
         other => other.span(),
+    }
+}
+
+/// Where a wrong context type is reported: at its type argument (`Other` in `&mut Context<Other>`), or
+/// at the type's name.
+fn context_span(ty: &Type) -> Span {
+    let Type::Reference(reference) = ty else {
+        return ty.span();
+    };
+    let Type::Path(path) = &*reference.elem else {
+        return reference.elem.span();
+    };
+    let Some(segment) = path.path.segments.last() else {
+        return ty.span();
+    };
+    match &segment.arguments {
+        syn::PathArguments::AngleBracketed(args) => args
+            .args
+            .first()
+            .map_or(segment.ident.span(), Spanned::span),
+        _ => segment.ident.span(),
     }
 }

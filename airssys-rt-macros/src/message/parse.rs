@@ -52,7 +52,32 @@ impl Attrs {
         };
         match key.as_str() {
             "result" => {
-                let ty: Type = meta.value()?.parse()?;
+                let value = meta.value()?;
+                if value.peek(LitStr) {
+                    // `result = "u64"`, as in actix's `rtype`: the type is written as it is here.
+                    let text: LitStr = value.parse()?;
+                    return Err(syn::Error::new(
+                        text.span(),
+                        format!(
+                            "`result` takes a type, not a string: write `result = {}`",
+                            text.value()
+                        ),
+                    ));
+                }
+                let ty: Type = value.parse()?;
+                if let Type::Reference(reference) = &ty
+                    && reference
+                        .lifetime
+                        .as_ref()
+                        .is_none_or(|lifetime| lifetime.ident != "static")
+                {
+                    errors.spanned(
+                        &ty,
+                        "a reply is sent to another task, so it cannot borrow: reply with an owned type \
+                         (`String` for `&str`, `Vec<T>` for `&[T]`), or a `&'static` reference",
+                    );
+                    return Ok(());
+                }
                 set_once(&mut self.result, ty, &path, errors);
             }
             "name" => {

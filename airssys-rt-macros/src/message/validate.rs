@@ -32,13 +32,12 @@ pub(crate) fn check(input: &Input<'_>, errors: &mut Errors) {
             );
         }
     }
-    if let (Some(inline), Some(boxed)) = (&input.attrs.inline, &input.attrs.boxed) {
+    if let (Some(_), Some(boxed)) = (&input.attrs.inline, &input.attrs.boxed) {
+        // One error, at the second of the pair: the first is on the same line.
         errors.spanned(
             boxed,
             "`inline` and `boxed` contradict each other: keep one, or neither to let the size decide",
         );
-        // Point at both, so that the user sees the pair.
-        errors.spanned(inline, "`inline` is given here");
     }
     if let Some(name) = &input.attrs.name
         && name.value().trim().is_empty()

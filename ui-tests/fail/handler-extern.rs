@@ -1,0 +1,13 @@
+use airssys_rt::prelude::*;
+
+#[derive(Message)]
+struct Job;
+
+struct Worker;
+
+#[actor]
+impl Worker {
+    extern "C" fn job(&mut self, _: Job) {}
+}
+
+fn main() {}
