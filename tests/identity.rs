@@ -134,3 +134,15 @@ fn a_panic_is_reported_on_stderr_with_the_actors_identity() {
         reports[0]
     );
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_weak_reference_tells_while_the_actor_runs_and_gives_the_message_back_after() {
+    let system = ActorSystem::builder().panic_reports(false).build();
+    let worker = system.spawn(Worker);
+    let weak = worker.downgrade();
+    weak.tell(Get).unwrap();
+    assert_eq!(worker.ask(Get).await.unwrap(), 7);
+    worker.stop();
+    worker.wait_for_stop().await;
+    assert!(matches!(weak.tell(Get), Err(SendError::Stopped(Get))));
+}

@@ -83,7 +83,8 @@ pub const fn inline_violation<T>(cause: &str, name: &str, fix: &str) -> Option<C
 }
 
 pub use crate::actor::{
-    Actor, ActorByActorMacro, Context, HandledMessage, Handler, HandlerByActorMacro, Unhandled,
+    Actor, ActorByActorMacro, Context, HandledMessage, Handler, HandlerByActorMacro,
+    HandlerMessage, IsMessage, Unhandled,
 };
 pub use crate::actor::{ReplySender, ReplyTo};
 pub use crate::envelope::ErasedEnvelope;
@@ -130,7 +131,12 @@ pub fn deliver_deferred<M: Message>(
 /// As [`deliver`], for an `async` handler. `BOXED` (from [`boxes_handler_future`]) says whether the
 /// handler's future is kept in the actor's task or in a box of its own.
 #[inline]
-pub async fn deliver_async<M: Message, F: Future<Output = M::Result>, const BOXED: bool>(
+///
+/// The future's output is checked to be `M::Result` by [`async_handlers_reply_with_the_message_result`]
+/// in the generated code, once, at the handler's return type.
+///
+/// [`async_handlers_reply_with_the_message_result`]: crate::actor::async_handlers_reply_with_the_message_result
+pub async fn deliver_async<M: Message, F: Future<Output: Send + 'static>, const BOXED: bool>(
     message: ErasedEnvelope,
     reply: &mut ReplyTo,
     handler: impl FnOnce(M) -> F,
@@ -243,4 +249,5 @@ pub fn wrong_handler(message: &ErasedEnvelope) -> ! {
     )
 }
 
+pub use crate::actor::async_handlers_reply_with_the_message_result as assert_reply_type;
 pub use crate::actor::handler_futures_must_be_send as assert_send_future;

@@ -33,11 +33,20 @@ pub(crate) fn expand(parsed: &ActorImpl<'_>, args: &Args) -> TokenStream {
     }
     let (impl_generics, _, where_clause) = generics.split_for_impl();
 
-    let handled = parsed.handlers.iter().map(|handler| {
-        let message = handler.message;
-        let krate = respan(&krate, message.span());
-        let entry =
-            quote_spanned!(message.span()=> #krate::__private::HandledMessage::of::<#message>());
+    // Every use of a handler's message type goes through `HandlerMessage<index>`, whose impl is the one
+    // place that requires it to be a `Message`: a parameter that is not one is one error, there.
+    // Spanned at the user's parameter: the uses that fail with it then report the same error at the
+    // same place, which rustc shows once.
+    let checked = |index: usize, _: &TokenStream| {
+        let span = parsed.handlers[index].message.span();
+        let index = index as u32;
+        let projection = quote!(<#self_ty as #krate::__private::HandlerMessage<#index>>::Message);
+        set_spans(projection, span)
+    };
+    let handled = parsed.handlers.iter().enumerate().map(|(index, handler)| {
+        let krate = respan(&krate, handler.message.span());
+        let message = checked(index, &krate);
+        let entry = quote_spanned!(handler.message.span()=> #krate::__private::HandledMessage::of::<#message>());
         let cfgs = cfg_attributes(handler.original);
         if cfgs.is_empty() {
             return entry;
@@ -71,13 +80,14 @@ pub(crate) fn expand(parsed: &ActorImpl<'_>, args: &Args) -> TokenStream {
         let (sync_before, async_before) = (sync_arms.len(), async_arms.len());
         let signature = &handler.original.sig;
         let name = &signature.ident;
-        let message = handler.message;
+        let user_message = handler.message;
+        let message = checked(index as usize, &respan(&krate, user_message.span()));
         let mut args: Vec<TokenStream> = handler
             .extras
             .iter()
             .map(|extra| match extra {
-                Extra::Ctx(span) => respan(&ctx_id, *span),
-                Extra::Reply(span) => respan(&sender_id, *span),
+                Extra::Ctx(span) => locate(&ctx_id, *span),
+                Extra::Reply(span) => locate(&sender_id, *span),
             })
             .collect();
         // In the user's order: a context may come before the message.
@@ -96,10 +106,10 @@ pub(crate) fn expand(parsed: &ActorImpl<'_>, args: &Args) -> TokenStream {
             // Whether the handler's future is boxed is decided by rustc from the message's size. A
             // const argument cannot name the impl's generic parameters: a message type that does
             // keeps its future inline.
-            let boxed = if mentions_generics(message, &original.generics) {
+            let boxed = if mentions_generics(user_message, &original.generics) {
                 quote!(false)
             } else {
-                quote!({ #krate::__private::boxes_handler_future::<#message>() })
+                quote!({ #krate::__private::boxes_handler_future::<#user_message>() })
             };
             async_arms.push(if handler.defers() {
                 quote_spanned! {span=>
@@ -118,6 +128,7 @@ pub(crate) fn expand(parsed: &ActorImpl<'_>, args: &Args) -> TokenStream {
                         #krate::__private::deliver_async::<#message, _, #boxed>(#message_id, #reply_id, |#message_id| {
                             let future = <#self_ty>::#name(#call_args);
                             #krate::__private::assert_send_future(&future);
+                            #krate::__private::assert_reply_type::<#message, _>(&future);
                             future
                         })
                         .await
@@ -149,9 +160,9 @@ pub(crate) fn expand(parsed: &ActorImpl<'_>, args: &Args) -> TokenStream {
     }
 
     let unwrap_arms = parsed.handlers.iter().enumerate().map(|(index, handler)| {
+        let krate = respan(&krate, handler.message.span());
+        let message = checked(index, &krate);
         let index = index as u32;
-        let message = handler.message;
-        let krate = respan(&krate, message.span());
         let cfgs = cfg_attributes(handler.original);
         quote_spanned! {message.span()=>
             #(#cfgs)*
@@ -160,9 +171,15 @@ pub(crate) fn expand(parsed: &ActorImpl<'_>, args: &Args) -> TokenStream {
     });
 
     let handler_impls = parsed.handlers.iter().enumerate().map(|(index, handler)| {
+        let user_message = handler.message;
+        let krate = respan(&krate, user_message.span());
+        let message = checked(index, &krate);
         let index = index as u32;
-        let message = handler.message;
-        let krate = respan(&krate, message.span());
+        // The one check that the parameter is a message, at the parameter.
+        let is_message = set_spans(
+            quote!(<#user_message as #krate::__private::IsMessage>::Itself),
+            user_message.span(),
+        );
         // `do_not_recommend` on the generated impls: without it, an error about one actor lists the
         // handlers of every other actor in scope (the runtime's own `Supervisor` among them).
         let cfgs = cfg_attributes(handler.original);
@@ -170,12 +187,18 @@ pub(crate) fn expand(parsed: &ActorImpl<'_>, args: &Args) -> TokenStream {
             #(#cfgs)*
             #[automatically_derived]
             #[diagnostic::do_not_recommend]
-            impl #impl_generics #krate::__private::Handler<#message> for #self_ty #where_clause {}
+            impl #impl_generics #krate::__private::Handler<#user_message> for #self_ty #where_clause {}
+
+            #(#cfgs)*
+            #[automatically_derived]
+            impl #impl_generics #krate::__private::HandlerMessage<#index> for #self_ty #where_clause {
+                type Message = #is_message;
+            }
 
             #(#cfgs)*
             #[automatically_derived]
             #[diagnostic::do_not_recommend]
-            impl #impl_generics #krate::__private::HandlerByActorMacro<#message> for #self_ty #where_clause {
+            impl #impl_generics #krate::__private::HandlerByActorMacro<#user_message> for #self_ty #where_clause {
                 const __INDEX: u32 = #index;
             }
         }
@@ -336,12 +359,10 @@ fn respan(tokens: &impl ToTokens, span: proc_macro2::Span) -> TokenStream {
             if let proc_macro2::TokenTree::Group(group) = &token {
                 let mut respanned =
                     proc_macro2::Group::new(group.delimiter(), respan(&group.stream(), span));
-                respanned.set_span(Span::call_site().located_at(span));
+                respanned.set_span(span);
                 token = proc_macro2::TokenTree::Group(respanned);
             }
-            // Located at the user's tokens (where an error shows), resolved at the call site (so
-            // that names mean what the generated code means, whatever hygiene those tokens carry).
-            token.set_span(Span::call_site().located_at(span));
+            token.set_span(span);
             token
         })
         .collect()
@@ -354,4 +375,30 @@ fn cfg_attributes(function: &syn::ImplItemFn) -> Vec<&syn::Attribute> {
         .iter()
         .filter(|attr| attr.path().is_ident("cfg"))
         .collect()
+}
+
+/// `tokens` with every span, hygiene included, set to `span`: for a type that must report its errors at
+/// exactly one place of the user's code.
+fn set_spans(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut token| {
+            if let proc_macro2::TokenTree::Group(group) = &token {
+                let mut respanned =
+                    proc_macro2::Group::new(group.delimiter(), set_spans(group.stream(), span));
+                respanned.set_span(span);
+                token = proc_macro2::TokenTree::Group(respanned);
+            }
+            token.set_span(span);
+            token
+        })
+        .collect()
+}
+
+/// `ident` shown at `span` (where an error about it is reported) but resolved at the call site, so that
+/// it names the generated binding whatever hygiene the user's tokens carry (a `macro_rules!` expansion's).
+fn locate(ident: &Ident, span: Span) -> TokenStream {
+    let mut located = ident.clone();
+    located.set_span(Span::call_site().located_at(span));
+    located.to_token_stream()
 }

@@ -102,6 +102,20 @@ impl<'a> ActorImpl<'a> {
             ));
             return None;
         };
+        if matches!(
+            &*original.self_ty,
+            Type::TraitObject(_) | Type::ImplTrait(_) | Type::Reference(_)
+        ) {
+            errors.spanned(
+                &original.self_ty,
+                format!(
+                    "`#[actor]` goes on the impl block of the actor's own type (a struct or an enum, which holds \
+                     its state), not of `{}`",
+                    type_text(&original.self_ty),
+                ),
+            );
+            return None;
+        }
         if let Some((trait_path, _)) = &original.trait_ {
             errors.spanned(
                 trait_path,
@@ -439,6 +453,19 @@ impl<'a> Hook<'a> {
                 // `&mut` anything is the context, as in handlers: rustc checks the type.
                 _ if is_mut_ref => HookArg::Ctx,
                 Some("Context") => HookArg::Ctx,
+                Some(by_value @ ("StopReason" | "ActorPanic"))
+                    if !matches!(&*param.ty, Type::Reference(_)) =>
+                {
+                    wrong(
+                        errors,
+                        &param.ty,
+                        &format!(
+                            "the hook `{name}` borrows its `{by_value}`: write `&{by_value}`, not `{by_value}`"
+                        ),
+                    );
+                    ok = false;
+                    continue;
+                }
                 Some("StopReason") if name == "on_stop" => HookArg::Reason,
                 Some("ActorPanic") if name == "on_panic" => HookArg::Panic,
                 _ => {

@@ -296,6 +296,22 @@ impl<A: Actor> WeakActorRef<A> {
         (!handle.cell.is_stopped()).then(|| ActorRef::new(handle))
     }
 
+    /// Sends `message` if the actor still runs, as [`ActorRef::tell`], without keeping it running.
+    ///
+    /// # Errors
+    ///
+    /// As [`ActorRef::tell`]; [`SendError::Stopped`] with the message if the actor is gone.
+    pub fn tell<M>(&self, message: M) -> Result<(), SendError<M>>
+    where
+        A: Handler<M>,
+        M: Message,
+    {
+        match self.upgrade() {
+            Some(actor) => actor.tell(message),
+            None => Err(SendError::Stopped(message)),
+        }
+    }
+
     /// Waits until the actor stops for good, without keeping it running, and says why; as
     /// [`ActorRef::wait_for_stop`]. `None` if it stopped so long ago that its state is gone (no
     /// reference, strong or weak, was waiting).

@@ -222,7 +222,7 @@ pub trait ActorByActorMacro: Send + Sized + 'static {
     label = "`{Self}` has no handler for `{M}`",
     note = "add a method that takes `{M}` to the `#[actor]` impl block of `{Self}`"
 )]
-pub trait Handler<M: Message>: Actor + HandlerByActorMacro<M> {
+pub trait Handler<M>: Actor + HandlerByActorMacro<M> {
     /// This handler's position in [`ActorByActorMacro::__HANDLED`]. ActorByActorMacro by `#[actor]`.
     #[doc(hidden)]
     const __INDEX: u32 = <Self as HandlerByActorMacro<M>>::__INDEX;
@@ -236,9 +236,36 @@ pub trait Handler<M: Message>: Actor + HandlerByActorMacro<M> {
     label = "`Handler` is implemented by `#[actor]`",
     note = "remove this impl, and add a method that takes `{M}` to the `#[actor]` impl block of `{Self}`"
 )]
-pub trait HandlerByActorMacro<M: Message> {
+pub trait HandlerByActorMacro<M> {
     /// The handler's position in [`ActorByActorMacro::__HANDLED`].
     const __INDEX: u32;
+}
+
+/// The message type of an actor's handler `INDEX`, as `#[actor]` declares it: the one place where
+/// the compiler checks that a handler's parameter is a message, so that one that is not is one error.
+#[doc(hidden)]
+pub trait HandlerMessage<const INDEX: u32> {
+    /// The handler's message.
+    type Message: Message;
+}
+
+/// `M` itself, if it is a message. `#[actor]` declares a handler's message as `<M as IsMessage>::Itself`:
+/// for a type that is not a message, that is one error, and the type is then an error type, which
+/// rustc reports nowhere else.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a message",
+    label = "`{Self}` does not implement `Message`",
+    note = "add `#[derive(Message)]` to the definition of `{Self}`"
+)]
+pub trait IsMessage {
+    /// `Self`.
+    type Itself: Message;
+}
+
+#[diagnostic::do_not_recommend]
+impl<M: Message> IsMessage for M {
+    type Itself = M;
 }
 
 /// A message no one can send (it has no values). Every actor handles it, so that every actor has at
@@ -284,6 +311,14 @@ impl<A: Actor> HandlerByActorMacro<NoHandler> for A {
 /// the error when a handler holds something that is not `Send` across an `.await`.
 #[doc(hidden)]
 pub fn handler_futures_must_be_send<F: Future + Send>(_: &F) {}
+
+/// Checks, at compile time, that an `async` handler's future resolves to its message's reply type.
+/// Called by the code `#[actor]` generates, at the handler's return type.
+#[doc(hidden)]
+pub fn async_handlers_reply_with_the_message_result<M: Message, F: Future<Output = M::Result>>(
+    _: &F,
+) {
+}
 
 /// What an actor does after one of its handlers panicked; returned by its `on_panic` hook.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
