@@ -312,6 +312,17 @@ impl<A: Actor> WeakActorRef<A> {
         }
     }
 
+    /// Not available: an ask must keep its actor running until it answers, which a weak reference
+    /// does not. Upgrade first: `weak.upgrade()` gives an [`ActorRef`] (or `None` if the actor is gone).
+    #[doc(hidden)]
+    pub fn ask<M>(&self, _message: M) -> AskRequest<'_, M>
+    where
+        M: Message,
+        Self: UpgradeToAsk,
+    {
+        unreachable!("`UpgradeToAsk` has no implementation")
+    }
+
     /// Waits until the actor stops for good, without keeping it running, and says why; as
     /// [`ActorRef::wait_for_stop`]. `None` if it stopped so long ago that its state is gone (no
     /// reference, strong or weak, was waiting).
@@ -335,6 +346,15 @@ impl<A> fmt::Debug for WeakActorRef<A> {
         write!(f, "WeakActorRef<{}>", core::any::type_name::<A>())
     }
 }
+
+/// Never implemented: what makes [`WeakActorRef::ask`] an error that says what to write.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "a `WeakActorRef` cannot ask: it does not keep its actor running until it answers",
+    label = "upgrade it first",
+    note = "`weak.upgrade()` gives an `ActorRef` while the actor runs: `if let Some(actor) = weak.upgrade() {{ actor.ask(..).await }}`"
+)]
+pub trait UpgradeToAsk {}
 
 /// A reference to any actor that handles `M`, whatever its type: for a component that only sends
 /// one kind of message (a logger, a subscriber list).

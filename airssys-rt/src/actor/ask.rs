@@ -2,7 +2,7 @@
 //! deadline, giving the message back if it was never delivered.
 
 use core::fmt;
-use core::future::{Future, IntoFuture};
+use core::future::Future;
 use core::mem;
 use core::pin::Pin;
 use core::task::{Context, Poll};
@@ -18,15 +18,38 @@ use crate::actor::reply::{NoReply, Reply, ReplyResult};
 use crate::envelope::ErasedEnvelope;
 use crate::message::Message;
 
-/// An ask that has not started yet: `.await` it, or set a [`timeout`](AskRequest::timeout) first.
-///
-/// Made by [`ActorRef::ask`](crate::ActorRef::ask) and [`Recipient::ask`](crate::Recipient::ask).
-#[must_use = "an ask does nothing until it is awaited"]
-pub struct AskRequest<'a, M: Message> {
-    handle: &'a MailboxHandle,
-    index: u32,
-    message: M,
-    timeout: Option<Duration>,
+type Reserve = Pin<
+    Box<dyn Future<Output = Result<mpsc::OwnedPermit<Slot>, mpsc::error::SendError<()>>> + Send>,
+>;
+
+enum State<M> {
+    /// Not sent yet.
+    Start(M),
+    /// The bounded mailbox was full: waiting for room, still holding the message.
+    Reserving(M, Reserve),
+    /// Delivered: waiting for the reply.
+    Waiting(oneshot::Receiver<ReplyResult>),
+    Done,
+}
+
+pin_project! {
+    /// An ask: `.await` it, or set a [`timeout`](AskRequest::timeout) first. Made by
+    /// [`ActorRef::ask`](crate::ActorRef::ask) and [`Recipient::ask`](crate::Recipient::ask); it does
+    /// nothing until awaited (or [`blocking`](AskRequest::blocking)).
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping it before the message is delivered drops the message. Dropping it after delivery
+    /// leaves the message to be handled; its reply is discarded.
+    #[must_use = "an ask does nothing until it is awaited: add `.await`"]
+    pub struct AskRequest<'a, M: Message> {
+        handle: &'a MailboxHandle,
+        index: u32,
+        state: State<M>,
+        timeout: Option<Duration>,
+        #[pin]
+        deadline: Option<Sleep>,
+    }
 }
 
 impl<'a, M: Message> AskRequest<'a, M> {
@@ -34,12 +57,13 @@ impl<'a, M: Message> AskRequest<'a, M> {
         AskRequest {
             handle,
             index,
-            message,
+            state: State::Start(message),
             timeout: None,
+            deadline: None,
         }
     }
 
-    /// Gives up after `timeout`, counted from when the ask is first awaited.
+    /// Gives up after `timeout`, counted from when the ask is first polled (awaited).
     ///
     /// If the deadline passes while a bounded mailbox is still full, the ask fails with
     /// [`AskError::Send`]`(`[`SendError::Full`]`(message))`: the message comes back. If it passes
@@ -71,7 +95,7 @@ impl<'a, M: Message> AskRequest<'a, M> {
     pub(crate) fn wait_blocking(mut self) -> Result<M::Result, AskError<M>> {
         // The deadline is kept by the blocking loop, with the thread's clock: no runtime needed.
         let deadline = self.timeout.take().map(|timeout| Instant::now() + timeout);
-        let mut ask = Box::pin(self.into_future());
+        let mut ask = Box::pin(self);
         match crate::actor::blocking::block_on(ask.as_mut(), deadline) {
             Some(result) => result,
             None => ask.as_mut().expire(),
@@ -82,63 +106,6 @@ impl<'a, M: Message> AskRequest<'a, M> {
 impl<M: Message> fmt::Debug for AskRequest<'_, M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AskRequest")
-            .field("message", &M::MESSAGE_TYPE)
-            .field("to", &self.handle.cell.address)
-            .field("timeout", &self.timeout)
-            .finish()
-    }
-}
-
-impl<'a, M: Message> IntoFuture for AskRequest<'a, M> {
-    type Output = Result<M::Result, AskError<M>>;
-    type IntoFuture = AskFuture<'a, M>;
-
-    fn into_future(self) -> AskFuture<'a, M> {
-        AskFuture {
-            handle: self.handle,
-            index: self.index,
-            state: State::Start(self.message),
-            timeout: self.timeout,
-            deadline: None,
-        }
-    }
-}
-
-type Reserve = Pin<
-    Box<dyn Future<Output = Result<mpsc::OwnedPermit<Slot>, mpsc::error::SendError<()>>> + Send>,
->;
-
-enum State<M> {
-    /// Not sent yet.
-    Start(M),
-    /// The bounded mailbox was full: waiting for room, still holding the message.
-    Reserving(M, Reserve),
-    /// Delivered: waiting for the reply.
-    Waiting(oneshot::Receiver<ReplyResult>),
-    Done,
-}
-
-pin_project! {
-    /// The future of an ask; see [`ActorRef::ask`](crate::ActorRef::ask).
-    ///
-    /// # Cancel safety
-    ///
-    /// Dropping it before the message is delivered drops the message. Dropping it after delivery
-    /// leaves the message to be handled; its reply is discarded.
-    #[must_use = "futures do nothing unless polled"]
-    pub struct AskFuture<'a, M: Message> {
-        handle: &'a MailboxHandle,
-        index: u32,
-        state: State<M>,
-        timeout: Option<Duration>,
-        #[pin]
-        deadline: Option<Sleep>,
-    }
-}
-
-impl<M: Message> fmt::Debug for AskFuture<'_, M> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AskFuture")
             .field("message", &M::MESSAGE_TYPE)
             .field("to", &self.handle.cell.address)
             .finish_non_exhaustive()
@@ -160,7 +127,7 @@ fn unsent<M: Message>(slot: Slot) -> M {
     slot.into_message::<Ask<M>>().message
 }
 
-impl<M: Message> AskFuture<'_, M> {
+impl<M: Message> AskRequest<'_, M> {
     /// What the ask fails with when its deadline passes now: the message back if it is still
     /// waiting for room, else a timeout.
     fn expire(self: Pin<&mut Self>) -> Result<M::Result, AskError<M>> {
@@ -173,7 +140,7 @@ impl<M: Message> AskFuture<'_, M> {
     }
 }
 
-impl<M: Message> Future for AskFuture<'_, M> {
+impl<M: Message> Future for AskRequest<'_, M> {
     type Output = Result<M::Result, AskError<M>>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -255,8 +222,11 @@ impl<M: Message> Future for AskFuture<'_, M> {
                         return Poll::Pending;
                     }
                 },
-                State::Done => panic!("`AskFuture` polled after it completed"),
+                State::Done => panic!("`AskRequest` polled after it completed"),
             }
         }
     }
 }
+
+/// The former name of [`AskRequest`], which is the ask's future itself.
+pub type AskFuture<'a, M> = AskRequest<'a, M>;
