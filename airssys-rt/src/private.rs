@@ -105,10 +105,10 @@ use crate::message::Message;
 /// A told message is an `M`; an asked one an `Ask<M>`, whose reply channel moves to `reply` (owned by
 /// the actor's loop, which reports a panic through it) before the handler runs.
 #[inline]
-pub fn deliver<M: Message>(
+pub fn deliver<M: Message, R: Send + 'static>(
     message: ErasedEnvelope,
     reply: &mut ReplyTo,
-    handler: impl FnOnce(M) -> M::Result,
+    handler: impl FnOnce(M) -> R,
 ) {
     let result = open(message, |message, channel| {
         reply.0 = channel;
@@ -251,3 +251,4 @@ pub fn wrong_handler(message: &ErasedEnvelope) -> ! {
 
 pub use crate::actor::async_handlers_reply_with_the_message_result as assert_reply_type;
 pub use crate::actor::handler_futures_must_be_send as assert_send_future;
+pub use crate::actor::handlers_reply_with_the_message_result as assert_sync_reply_type;

@@ -145,7 +145,11 @@ pub(crate) fn expand(parsed: &ActorImpl<'_>, args: &Args) -> TokenStream {
         } else {
             sync_arms.push(quote_spanned! {span=>
                 #index => {
-                    #krate::__private::deliver::<#message>(#message_id, #reply_id, |#message_id| <#self_ty>::#name(#call_args));
+                    #krate::__private::deliver::<#message, _>(#message_id, #reply_id, |#message_id| {
+                        let output = <#self_ty>::#name(#call_args);
+                        #krate::__private::assert_sync_reply_type::<#message, _>(&output);
+                        output
+                    });
                     ::core::option::Option::None
                 }
             });

@@ -315,10 +315,28 @@ pub fn handler_futures_must_be_send<F: Future + Send>(_: &F) {}
 /// Checks, at compile time, that an `async` handler's future resolves to its message's reply type.
 /// Called by the code `#[actor]` generates, at the handler's return type.
 #[doc(hidden)]
-pub fn async_handlers_reply_with_the_message_result<M: Message, F: Future<Output = M::Result>>(
-    _: &F,
-) {
+pub fn async_handlers_reply_with_the_message_result<M: Message, F>(_: &F)
+where
+    F: Future<Output: RepliesWith<M::Result>>,
+{
 }
+
+/// Checks, at compile time, that a synchronous handler returns its message's reply type. Called by the
+/// code `#[actor]` generates, at the handler's return type.
+#[doc(hidden)]
+pub fn handlers_reply_with_the_message_result<M: Message, R: RepliesWith<M::Result>>(_: &R) {}
+
+/// A handler's return type `Self` is its message's reply type `R`: implemented only for `R` itself, so
+/// that a mismatch is one error that says which two types differ and what to change.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "the handler returns `{Self}`, but its message's reply type is `{R}`",
+    label = "expected `{R}` here",
+    note = "return `{R}`, or change the reply type in the message's `#[message(result = ..)]`"
+)]
+pub trait RepliesWith<R> {}
+
+impl<R> RepliesWith<R> for R {}
 
 /// What an actor does after one of its handlers panicked; returned by its `on_panic` hook.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
