@@ -4,6 +4,8 @@
 //! Everything runs on one current-thread runtime, so the per-thread counter sees the senders and the
 //! actor alike.
 
+use std::future::Future;
+
 use airssys_rt::prelude::*;
 use airssys_rt_suite::{Allocations, CountingAllocator, current_thread};
 
@@ -133,5 +135,33 @@ fn an_idle_actor_does_not_carry_the_future_of_its_largest_message() {
         }
         assert_eq!(player.ask(Total).await.unwrap(), 3);
         assert_eq!(counter.ask(Total).await.unwrap(), 0);
+    });
+}
+
+#[test]
+fn a_wait_for_stop_given_up_leaves_nothing_behind() {
+    current_thread().block_on(async {
+        let system = ActorSystem::new();
+        let counter = system.spawn(Counter(0));
+        let poll_once = |counter: &ActorRef<Counter>| {
+            let mut wait = Box::pin(counter.wait_for_stop());
+            let waker = std::task::Waker::noop();
+            let pending = wait
+                .as_mut()
+                .poll(&mut std::task::Context::from_waker(waker))
+                .is_pending();
+            assert!(pending, "the actor runs");
+        };
+        poll_once(&counter); // warm up the watcher list's capacity
+        let before = Allocations::now();
+        for _ in 0..1_000 {
+            poll_once(&counter);
+        }
+        let held = Allocations::now().since(before);
+        // Each wait registered a watcher and a oneshot; each dropped wait removed them again.
+        assert_eq!(held.bytes - held.freed, 0, "{held:?}");
+        // And a wait that stays sees the stop.
+        counter.stop();
+        assert_eq!(counter.wait_for_stop().await, StopReason::Stopped);
     });
 }

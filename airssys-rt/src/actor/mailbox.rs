@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::AbortHandle;
 
 use crate::actor::error::StopReason;
@@ -190,7 +190,8 @@ pub(crate) struct ActorCell {
     signals: Signals,
     /// Strong references ([`ActorRef`](crate::ActorRef), [`Recipient`](crate::Recipient)) alive.
     refs: AtomicUsize,
-    pub(crate) stopped: watch::Sender<Option<StopReason>>,
+    /// Set once the actor has stopped for good (its reason is in `watchers`).
+    stopped: AtomicBool,
     /// Aborts the current incarnation's task.
     abort: Mutex<Option<Abort>>,
     /// Whether its incarnations run on a thread of their own.
@@ -260,7 +261,7 @@ impl ActorCell {
             dedicated_thread,
             signals: Signals::new(),
             refs: AtomicUsize::new(0),
-            stopped: watch::Sender::new(None),
+            stopped: AtomicBool::new(false),
             abort: Mutex::new(None),
             exit_reason: Mutex::new(None),
             trap: AtomicU32::new(NOT_TRAPPING),
@@ -330,7 +331,7 @@ impl ActorCell {
     }
 
     pub(crate) fn is_stopped(&self) -> bool {
-        self.stopped.borrow().is_some()
+        self.stopped.load(Ordering::Acquire)
     }
 
     /// A new timer id, never 0 (which marks messages that are not a timer's). Unique across the actor's
@@ -368,10 +369,10 @@ impl ActorCell {
 
     /// Publishes that the actor stopped for good, then runs its watchers.
     pub(crate) fn publish_stop(&self, reason: StopReason) {
-        self.stopped.send_replace(Some(reason.clone()));
         let list = {
             let mut watchers = lock(&self.watchers);
             watchers.stopped = Some(reason.clone());
+            self.stopped.store(true, Ordering::Release);
             core::mem::take(&mut watchers.list)
         };
         for (_, watcher) in list {
@@ -409,14 +410,43 @@ impl ActorCell {
         self.raise(Signal::Kill);
     }
 
+    /// Waits for the stop reason: a watcher that answers through a oneshot, registered only while
+    /// someone waits (a `watch` channel per actor cost an allocation at every spawn), and removed if the
+    /// wait is dropped first.
     pub(crate) async fn wait_for_stop(&self) -> StopReason {
-        let mut stopped = self.stopped.subscribe();
-        let reason = stopped.wait_for(Option::is_some).await;
-        // The sender lives in this cell, which `&self` keeps alive: the wait cannot fail.
-        reason
-            .expect("the cell outlives the wait")
-            .clone()
-            .expect("waited for Some")
+        let (tell, told) = oneshot::channel::<StopReason>();
+        let id = {
+            let mut watchers = lock(&self.watchers);
+            if let Some(reason) = &watchers.stopped {
+                return reason.clone();
+            }
+            watchers.next_id += 1;
+            let id = watchers.next_id;
+            watchers.list.push((
+                id,
+                Box::new(move |reason: &StopReason| {
+                    let _ = tell.send(reason.clone());
+                }),
+            ));
+            id
+        };
+        /// Removes the watcher of a wait that ends before the stop.
+        struct Unwatch<'a>(&'a ActorCell, u64);
+        impl Drop for Unwatch<'_> {
+            fn drop(&mut self) {
+                self.0.unwatch(self.1);
+            }
+        }
+        let _unwatch = Unwatch(self, id);
+        match told.await {
+            Ok(reason) => reason,
+            // The watcher was dropped unrun: only when the cell is torn down without a stop, which
+            // `&self` rules out; report what the cell knows.
+            Err(_) => lock(&self.watchers)
+                .stopped
+                .clone()
+                .unwrap_or(StopReason::Killed),
+        }
     }
 }
 
