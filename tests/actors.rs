@@ -602,3 +602,65 @@ async fn the_context_hands_out_the_actors_own_reference() {
     let myself = ticker.ask(Myself).await.unwrap();
     assert_eq!(myself, ticker);
 }
+
+/// Holds its mailbox full: its handler waits for the gate.
+struct Gated {
+    gate: Arc<Semaphore>,
+    seen: Arc<std::sync::Mutex<Vec<u32>>>,
+}
+
+#[derive(Message)]
+struct Item(u32);
+
+#[actor]
+impl Gated {
+    async fn item(&mut self, Item(n): Item) {
+        self.gate.acquire().await.unwrap().forget();
+        self.seen.lock().unwrap().push(n);
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_reserved_send_loses_nothing_when_its_wait_is_cancelled() {
+    use std::task::{Context as TaskContext, Waker};
+    let system = ActorSystem::new();
+    let gate = Arc::new(Semaphore::new(0));
+    let seen = Arc::default();
+    let gated = system.spawn_with(
+        Gated {
+            gate: gate.clone(),
+            seen: Arc::clone(&seen),
+        },
+        SpawnOptions::default().mailbox(MailboxKind::Bounded(1)),
+    );
+    gated.tell(Item(0)).unwrap();
+    while gated.tell(Item(1)).is_err() {
+        tokio::task::yield_now().await; // until the actor took item 0 and blocked on it
+    }
+    // The mailbox is full: a reservation waits. Cancelled, it has taken nothing.
+    let item = Item(2);
+    {
+        let mut reserve = Box::pin(gated.reserve());
+        let mut cx = TaskContext::from_waker(Waker::noop());
+        assert!(reserve.as_mut().poll(&mut cx).is_pending());
+    }
+    gate.add_permits(1); // item 0 done; item 1 is taken next
+    let permit = gated.reserve().await.unwrap();
+    // The permit holds the only room: a tell finds the mailbox full until it is used.
+    assert!(matches!(gated.tell(Item(9)), Err(SendError::Full(Item(9)))));
+    permit.send(item).unwrap();
+    gate.add_permits(2);
+    while seen.lock().unwrap().len() < 3 {
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(*seen.lock().unwrap(), [0, 1, 2]);
+
+    // A permit outlived by a stop gives the message back.
+    let permit = gated.reserve().await.unwrap();
+    gated.stop();
+    assert!(matches!(
+        permit.send(Item(3)),
+        Err(SendError::Stopped(Item(3)))
+    ));
+    assert!(gated.reserve().await.is_err(), "no room in a stopped actor");
+}

@@ -42,8 +42,8 @@ pub mod __private;
 
 pub use actor::{
     Actor, ActorId, ActorPanic, ActorRef, AfterPanic, AskError, Context, Down, Exited, Handler,
-    MailboxKind, MonitorRef, Recipient, ReplySender, SendError, StopReason, StreamMessage,
-    TaskHandle, WeakActorRef,
+    MailboxKind, MonitorRef, Recipient, ReplySender, SendError, SendPermit, StopReason,
+    StreamMessage, TaskHandle, WeakActorRef,
 };
 pub use address::ActorAddress;
 pub use message::{Message, Storage};

@@ -135,8 +135,8 @@ impl<A: Actor> ActorRef<A> {
     /// # Cancel safety
     ///
     /// Not cancel safe: if the future is dropped while it waits for room, the message is dropped with
-    /// it. Use [`tell`](ActorRef::tell) in a retry loop, or an [`ask`](ActorRef::ask) with a timeout,
-    /// to keep the message.
+    /// it. Where the wait may be cancelled, [`reserve`](ActorRef::reserve) room first, then send into
+    /// the permit.
     pub async fn send<M>(&self, message: M) -> Result<(), SendError<M>>
     where
         A: Handler<M>,

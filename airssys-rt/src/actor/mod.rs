@@ -113,6 +113,7 @@ pub(crate) mod error;
 mod identity;
 pub mod link;
 pub(crate) mod mailbox;
+pub mod permit;
 mod prepared;
 pub mod reply;
 pub(crate) mod run;
@@ -130,6 +131,7 @@ pub use error::{ActorPanic, AskError, SendError, StopReason};
 pub use identity::ActorId;
 pub use link::{Down, Exited, MonitorRef};
 pub use mailbox::MailboxKind;
+pub use permit::SendPermit;
 pub use prepared::PreparedActor;
 pub use reply::ReplySender;
 #[doc(hidden)]
