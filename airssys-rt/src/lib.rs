@@ -66,6 +66,7 @@ pub use system::{ActorSystem, ActorSystemBuilder, ShutdownReport, SpawnOptions};
 /// | attribute | meaning | default |
 /// |---|---|---|
 /// | `result = Type` | the reply type, [`Message::Result`]: what `ask` returns | `()` |
+/// | `priority = "high"` | [`Message::PRIORITY`]: the actor's priority lane, ahead of queued messages | `"normal"` |
 /// | `name = "..."` | [`Message::MESSAGE_TYPE`], the stable name used in errors, dead letters and routing | `module::path::TypeName` |
 /// | `inline` | demand inline storage; a compile error, naming the type and both sizes, if it does not fit | chosen by size |
 /// | `boxed` | force boxed storage | chosen by size |

@@ -75,6 +75,26 @@ pub trait Message: Send + Sized + 'static {
     ///
     /// The default, [`Storage::of::<Self>()`](Storage::of), chooses inline whenever the type fits.
     const STORAGE: Storage = Storage::of::<Self>();
+
+    /// Whether this message overtakes queued ones: [`Priority::High`] goes into the actor's priority
+    /// lane. `#[message(priority = "high")]` sets it; the default is [`Priority::Normal`].
+    const PRIORITY: Priority = Priority::Normal;
+}
+
+/// Which lane of an actor's mailbox a message takes; see [`Message::PRIORITY`] and
+/// [`ActorRef::tell_priority`](crate::ActorRef::tell_priority).
+///
+/// The actor handles every queued high-priority message before the next normal one. Signals
+/// ([`stop`](crate::ActorRef::stop), [`kill`](crate::ActorRef::kill)) overtake both. Within a lane, the
+/// messages of one sender keep their order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Priority {
+    /// The mailbox's ordinary queue, bounded if the mailbox is.
+    #[default]
+    Normal,
+    /// The priority lane: handled before normal messages. It is not bounded by the mailbox's
+    /// capacity (it is meant for a few control messages, not a data stream).
+    High,
 }
 
 /// Where an envelope stores a message; see [`Message::STORAGE`].

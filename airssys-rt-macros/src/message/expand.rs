@@ -57,6 +57,12 @@ pub(crate) fn impl_message(input: &Input<'_>) -> TokenStream {
         },
         _ => TokenStream::new(),
     };
+    let priority = match &attrs.priority {
+        Some(priority) if priority.value() == "high" => quote_spanned! {priority.span()=>
+            const PRIORITY: #krate::message::Priority = #krate::message::Priority::High;
+        },
+        _ => TokenStream::new(),
+    };
     // A type without type or const parameters is checked right away; a generic one when it is used
     // with concrete parameters (rustc cannot know its size before).
     let check_now = match &attrs.inline {
@@ -79,6 +85,7 @@ pub(crate) fn impl_message(input: &Input<'_>) -> TokenStream {
             const MESSAGE_TYPE: &'static str = #message_type;
             type Result = #result;
             #storage
+            #priority
         }
         #check_now
     }

@@ -6,7 +6,7 @@ use syn::{DeriveInput, Expr, LitStr, Path, Token, Type};
 use crate::ctxt::Errors;
 
 /// The valid keys of `#[message(...)]`, as the errors list them.
-const KEYS: &str = "`result = Type`, `name = \"...\"`, `inline`, `boxed`, `crate = \"path\"`";
+const KEYS: &str = "`result = Type`, `name = \"...\"`, `priority = \"high\"`, `inline`, `boxed`, `crate = \"path\"`";
 
 pub(crate) struct Input<'a> {
     pub(crate) original: &'a DeriveInput,
@@ -23,6 +23,8 @@ pub(crate) struct Attrs {
     /// The `boxed` keyword, if given.
     pub(crate) boxed: Option<Path>,
     pub(crate) krate: Option<Path>,
+    /// `priority = "high"` (or `"normal"`).
+    pub(crate) priority: Option<LitStr>,
 }
 
 impl<'a> Input<'a> {
@@ -83,6 +85,21 @@ impl Attrs {
             "name" => {
                 let name: LitStr = meta.value()?.parse()?;
                 set_once(&mut self.name, name, &path, errors);
+            }
+            "priority" => {
+                let priority: LitStr = meta.value()?.parse()?;
+                if !matches!(priority.value().as_str(), "high" | "normal") {
+                    errors.spanned(
+                        &priority,
+                        format!(
+                            "unknown priority \"{}\": a message's priority is \"high\" (it overtakes queued \
+                             messages) or \"normal\" (the default)",
+                            priority.value()
+                        ),
+                    );
+                    return Ok(());
+                }
+                set_once(&mut self.priority, priority, &path, errors);
             }
             "crate" => {
                 let lit: LitStr = meta.value()?.parse()?;
@@ -160,7 +177,7 @@ fn suggestion(key: &str) -> Option<&'static str> {
     if let Some((_, key)) = ALIASES.iter().find(|(alias, _)| *alias == key) {
         return Some(key);
     }
-    ["result", "name", "inline", "boxed", "crate"]
+    ["result", "name", "priority", "inline", "boxed", "crate"]
         .into_iter()
         .find(|candidate| crate::suggest::edit_distance(key, candidate) <= 2)
 }

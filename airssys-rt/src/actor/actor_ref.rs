@@ -29,18 +29,35 @@ impl Strong {
     }
 
     fn tell<M: Message>(&self, index: u32, message: M) -> Result<(), SendError<M>> {
+        self.tell_in::<M>(index, message, M::PRIORITY)
+    }
+
+    fn tell_in<M: Message>(
+        &self,
+        index: u32,
+        message: M,
+        lane: crate::message::Priority,
+    ) -> Result<(), SendError<M>> {
         let slot = Slot {
             message: ErasedEnvelope::new(message),
             index,
             timer: 0,
         };
-        self.0.try_send(slot).map_err(|refused| match refused {
+        let sent = match lane {
+            crate::message::Priority::High => self.0.try_send_priority(slot),
+            crate::message::Priority::Normal => self.0.try_send(slot),
+        };
+        sent.map_err(|refused| match refused {
             Refused::Full(slot) => SendError::Full(slot.into_message()),
             Refused::Stopped(slot) => SendError::Stopped(slot.into_message()),
         })
     }
 
     async fn send<M: Message>(&self, index: u32, message: M) -> Result<(), SendError<M>> {
+        if matches!(M::PRIORITY, crate::message::Priority::High) {
+            // The priority lane has no capacity to wait for.
+            return self.tell(index, message);
+        }
         let slot = Slot {
             message: ErasedEnvelope::new(message),
             index,
@@ -124,6 +141,25 @@ impl<A: Actor> ActorRef<A> {
         M: Message,
     {
         self.strong.tell(<A as Handler<M>>::__INDEX, message)
+    }
+
+    /// Sends `message` through the actor's priority lane, whatever its type's
+    /// [`PRIORITY`](Message::PRIORITY): it is handled before the normal messages queued now. The lane is
+    /// not bounded by the mailbox's capacity. See [`Priority`](crate::message::Priority).
+    ///
+    /// # Errors
+    ///
+    /// [`SendError::Stopped`] with the message when the actor has stopped or is stopping.
+    pub fn tell_priority<M>(&self, message: M) -> Result<(), SendError<M>>
+    where
+        A: Handler<M>,
+        M: Message,
+    {
+        self.strong.tell_in(
+            <A as Handler<M>>::__INDEX,
+            message,
+            crate::message::Priority::High,
+        )
     }
 
     /// Sends `message`, waiting for room in a bounded mailbox: backpressure.
@@ -394,6 +430,16 @@ impl<M: Message> Recipient<M> {
     /// As [`ActorRef::tell`]: the message comes back.
     pub fn tell(&self, message: M) -> Result<(), SendError<M>> {
         self.strong.tell(self.index, message)
+    }
+
+    /// As [`ActorRef::tell_priority`].
+    ///
+    /// # Errors
+    ///
+    /// As [`ActorRef::tell_priority`]: the message comes back.
+    pub fn tell_priority(&self, message: M) -> Result<(), SendError<M>> {
+        self.strong
+            .tell_in(self.index, message, crate::message::Priority::High)
     }
 
     /// As [`ActorRef::send`], including its cancel safety.

@@ -160,7 +160,7 @@ impl<M: Message> Future for AskRequest<'_, M> {
                         return Poll::Ready(Err(AskError::AskedItself(message)));
                     }
                     let (slot, receiver) = slot(message, *this.index);
-                    match this.handle.try_send(slot) {
+                    match this.handle.offer::<M>(slot) {
                         Ok(()) => *this.state = State::Waiting(receiver),
                         Err(Refused::Stopped(slot)) => {
                             return Poll::Ready(Err(AskError::Send(SendError::Stopped(unsent(

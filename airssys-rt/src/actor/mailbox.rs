@@ -196,6 +196,10 @@ pub(crate) struct ActorCell {
     abort: Mutex<Option<Abort>>,
     /// Whether its incarnations run on a thread of their own.
     pub(crate) dedicated_thread: bool,
+    /// The priority lane: high-priority messages, handled before the mailbox's queue.
+    lane: Mutex<Lane>,
+    /// Whether `lane` holds a message: what the loop reads before every message, without the lock.
+    has_priority: AtomicBool,
     /// The reason a kill reports instead of `Killed`: set by a link before it kills the actor.
     exit_reason: Mutex<Option<StopReason>>,
     /// The handler index of [`Exited`](crate::Exited) if the actor traps exits, else [`NOT_TRAPPING`].
@@ -228,6 +232,15 @@ impl Abort {
 
 const NOT_TRAPPING: u32 = u32::MAX;
 
+/// An actor's priority lane. `VecDeque::new` allocates nothing: an actor that never gets a
+/// high-priority message pays a lock and a flag in its cell, no more.
+#[derive(Default)]
+struct Lane {
+    slots: std::collections::VecDeque<Slot>,
+    /// Set by the final drain: a send that finds it refused, so that nothing is queued after it.
+    closed: bool,
+}
+
 /// What runs when an actor stops for good, with its reason.
 pub(crate) type Watcher = Box<dyn FnOnce(&StopReason) + Send>;
 
@@ -259,6 +272,8 @@ impl ActorCell {
             address: id.address(),
             id,
             dedicated_thread,
+            lane: Mutex::new(Lane::default()),
+            has_priority: AtomicBool::new(false),
             signals: Signals::new(),
             refs: AtomicUsize::new(0),
             stopped: AtomicBool::new(false),
@@ -328,6 +343,39 @@ impl ActorCell {
 
     pub(crate) fn has_refs(&self) -> bool {
         self.refs.load(Ordering::Acquire) > 0
+    }
+
+    /// Queues `slot` in the priority lane; refused if the lane is closed (the actor stopped).
+    fn push_priority(&self, slot: Slot) -> Result<(), Slot> {
+        let mut lane = lock(&self.lane);
+        if lane.closed {
+            return Err(slot);
+        }
+        lane.slots.push_back(slot);
+        self.has_priority.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    /// The next high-priority message, if any: one atomic load when there is none.
+    #[inline]
+    pub(crate) fn pop_priority(&self) -> Option<Slot> {
+        if !self.has_priority.load(Ordering::Acquire) {
+            return None;
+        }
+        let mut lane = lock(&self.lane);
+        let slot = lane.slots.pop_front();
+        if lane.slots.is_empty() {
+            self.has_priority.store(false, Ordering::Release);
+        }
+        slot
+    }
+
+    /// Closes the priority lane for good and gives back what it held: the final drain's.
+    pub(crate) fn close_priority(&self) -> std::collections::VecDeque<Slot> {
+        let mut lane = lock(&self.lane);
+        lane.closed = true;
+        self.has_priority.store(false, Ordering::Release);
+        core::mem::take(&mut lane.slots)
     }
 
     pub(crate) fn is_stopped(&self) -> bool {
@@ -517,6 +565,28 @@ impl MailboxHandle {
     /// queues behind other messages, but the actor checks its signals before every message, so a
     /// signal still overtakes them. A full or closed mailbox needs no waking: the actor is busy, or
     /// gone.
+    /// Queues a slot holding an `M` in the lane `M` asks for ([`Message::PRIORITY`], a constant:
+    /// the branch is decided at compile time), without waiting.
+    #[inline]
+    pub(crate) fn offer<M: Message>(&self, slot: Slot) -> Result<(), Refused> {
+        if matches!(M::PRIORITY, crate::message::Priority::High) {
+            self.try_send_priority(slot)
+        } else {
+            self.try_send(slot)
+        }
+    }
+
+    /// Queues `slot` in the priority lane, and wakes the actor if it is idle; refused once the actor
+    /// was asked to end for good, or its mailbox closed.
+    pub(crate) fn try_send_priority(&self, slot: Slot) -> Result<(), Refused> {
+        if self.refuses() {
+            return Err(Refused::Stopped(slot));
+        }
+        self.cell.push_priority(slot).map_err(Refused::Stopped)?;
+        self.wake();
+        Ok(())
+    }
+
     fn wake(&self) {
         let _ = self.sender.try_send(Slot {
             message: ErasedEnvelope::new(Wake),

@@ -174,6 +174,10 @@ impl Dormant {
     /// flight, so nothing can arrive any more.
     fn bury_queued(&mut self, system: Option<&ActorSystem>) -> bool {
         let to = Graves::of(system);
+        // The priority lane first: closed here, so that no send queues in it after this drain.
+        for slot in self.cell.close_priority() {
+            self.bury(slot, to);
+        }
         let waker = Waker::noop();
         let mut cx = TaskContext::from_waker(waker);
         loop {
@@ -446,7 +450,11 @@ async fn message_loop<A: Actor>(
             Signal::Stop => return StopReason::Stopped,
             Signal::Kill => return StopReason::Killed,
         }
-        let slot = match mailbox.try_recv() {
+        let slot = match cell.pop_priority() {
+            Some(slot) => Ok(slot),
+            None => mailbox.try_recv(),
+        };
+        let slot = match slot {
             Ok(slot) => slot,
             Err(TryRecvError::Disconnected) => {
                 return closed_with.unwrap_or(StopReason::NoReferences);

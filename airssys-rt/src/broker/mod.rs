@@ -297,7 +297,7 @@ impl MessageBroker {
             timer: 0,
         };
         let stats = self.system.stats();
-        let (slot, failure) = match route.handle.try_send(slot) {
+        let (slot, failure) = match route.handle.offer::<M>(slot) {
             Ok(()) => {
                 stats.routed.incr();
                 return Ok(());
