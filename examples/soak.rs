@@ -255,7 +255,7 @@ async fn random_panics(ledger: &Arc<Ledger>, scale: &Scale) {
     .into_iter()
     .enumerate()
     {
-        let system = ActorSystem::new();
+        let system = ActorSystem::builder().panic_reports(false).build();
         let dead = collect_dead_letters(&system);
         let starts = Arc::new(AtomicUsize::new(0));
         let mut spec = SupervisorSpec::new(strategy).intensity(u32::MAX, Duration::from_secs(1));
@@ -303,7 +303,7 @@ async fn random_panics(ledger: &Arc<Ledger>, scale: &Scale) {
 }
 
 async fn asks_under_restart_and_kill(ledger: &Arc<Ledger>, scale: &Scale) {
-    let system = ActorSystem::new();
+    let system = ActorSystem::builder().panic_reports(false).build();
     let dead = collect_dead_letters(&system);
     let starts = Arc::new(AtomicUsize::new(0));
     let root = SupervisorSpec::new(Strategy::OneForOne)
@@ -358,7 +358,7 @@ enum End {
 
 /// Rounds of three sender threads telling one actor while it is ended.
 fn end_races(ledger: &Arc<Ledger>, scale: &Scale, runtime: &tokio::runtime::Runtime) {
-    let system = runtime.block_on(async { ActorSystem::new() });
+    let system = runtime.block_on(async { ActorSystem::builder().panic_reports(false).build() });
     let dead = {
         let _entered = runtime.enter();
         collect_dead_letters(&system)
@@ -439,7 +439,7 @@ fn end_races(ledger: &Arc<Ledger>, scale: &Scale, runtime: &tokio::runtime::Runt
 }
 
 async fn bounded_with_kills(ledger: &Arc<Ledger>, scale: &Scale) {
-    let system = ActorSystem::new();
+    let system = ActorSystem::builder().panic_reports(false).build();
     let dead = collect_dead_letters(&system);
     let starts = Arc::new(AtomicUsize::new(0));
     let mut spec =
@@ -504,7 +504,7 @@ async fn bounded_with_kills(ledger: &Arc<Ledger>, scale: &Scale) {
 }
 
 async fn churn_with_names(ledger: &Arc<Ledger>, scale: &Scale) {
-    let system = ActorSystem::new();
+    let system = ActorSystem::builder().panic_reports(false).build();
     let dead = collect_dead_letters(&system);
     let broker = system.broker();
     let resolver = system.resolver();
@@ -573,7 +573,7 @@ async fn churn_with_names(ledger: &Arc<Ledger>, scale: &Scale) {
 
 async fn shutdown_under_load(ledger: &Arc<Ledger>, scale: &Scale) {
     for round in 0..4 * scale.0 {
-        let system = ActorSystem::new();
+        let system = ActorSystem::builder().panic_reports(false).build();
         let dead = collect_dead_letters(&system);
         let workers: Vec<_> = (0..4).map(|_| system.spawn(worker(ledger))).collect();
         let senders: Vec<_> = (0..2_u64)

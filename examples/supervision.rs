@@ -79,7 +79,8 @@ async fn main() {
         }
     }));
 
-    let system = ActorSystem::new();
+    // The supervision events below report each crash; the one-line panic reports would repeat them.
+    let system = ActorSystem::builder().panic_reports(false).build();
     let mut events = system.supervision_events();
     let total_jobs = CLIENTS * JOBS_PER_CLIENT;
     let ledger = Arc::new(Ledger((0..total_jobs).map(|_| AtomicU8::new(0)).collect()));
