@@ -37,15 +37,15 @@ pub(crate) fn expand(parsed: &ActorImpl<'_>, args: &Args) -> TokenStream {
     // place that requires it to be a `Message`: a parameter that is not one is one error, there.
     // Spanned at the user's parameter: the uses that fail with it then report the same error at the
     // same place, which rustc shows once.
-    let checked = |index: usize, _: &TokenStream| {
+    let checked = |index: usize| {
         let span = parsed.handlers[index].message.span();
         let index = index as u32;
         let projection = quote!(<#self_ty as #krate::__private::HandlerMessage<#index>>::Message);
-        set_spans(projection, span)
+        respan(&projection, span)
     };
     let handled = parsed.handlers.iter().enumerate().map(|(index, handler)| {
         let krate = respan(&krate, handler.message.span());
-        let message = checked(index, &krate);
+        let message = checked(index);
         let entry = quote_spanned!(handler.message.span()=> #krate::__private::HandledMessage::of::<#message>());
         let cfgs = cfg_attributes(handler.original);
         if cfgs.is_empty() {
@@ -81,7 +81,7 @@ pub(crate) fn expand(parsed: &ActorImpl<'_>, args: &Args) -> TokenStream {
         let signature = &handler.original.sig;
         let name = &signature.ident;
         let user_message = handler.message;
-        let message = checked(index as usize, &respan(&krate, user_message.span()));
+        let message = checked(index as usize);
         let mut args: Vec<TokenStream> = handler
             .extras
             .iter()
@@ -165,7 +165,7 @@ pub(crate) fn expand(parsed: &ActorImpl<'_>, args: &Args) -> TokenStream {
 
     let unwrap_arms = parsed.handlers.iter().enumerate().map(|(index, handler)| {
         let krate = respan(&krate, handler.message.span());
-        let message = checked(index, &krate);
+        let message = checked(index);
         let index = index as u32;
         let cfgs = cfg_attributes(handler.original);
         quote_spanned! {message.span()=>
@@ -177,11 +177,11 @@ pub(crate) fn expand(parsed: &ActorImpl<'_>, args: &Args) -> TokenStream {
     let handler_impls = parsed.handlers.iter().enumerate().map(|(index, handler)| {
         let user_message = handler.message;
         let krate = respan(&krate, user_message.span());
-        let message = checked(index, &krate);
+        let message = checked(index);
         let index = index as u32;
         // The one check that the parameter is a message, at the parameter.
-        let is_message = set_spans(
-            quote!(<#user_message as #krate::__private::IsMessage>::Itself),
+        let is_message = respan(
+            &quote!(<#user_message as #krate::__private::IsMessage>::Itself),
             user_message.span(),
         );
         // `do_not_recommend` on the generated impls: without it, an error about one actor lists the
@@ -353,8 +353,9 @@ fn mentions_generics(ty: &syn::Type, generics: &syn::Generics) -> bool {
     walk(ty.to_token_stream(), &names)
 }
 
-/// `tokens` with every span set to `span`: errors about a path the macro wrote (the runtime crate's)
-/// then point at the user's tokens the path is used for.
+/// `tokens` with every span, hygiene included, set to `span`: errors about a path the macro wrote (the
+/// runtime crate's) then point at the user's tokens the path is used for, and a type that must report
+/// its errors at exactly one place of the user's code does.
 fn respan(tokens: &impl ToTokens, span: proc_macro2::Span) -> TokenStream {
     tokens
         .to_token_stream()
@@ -378,24 +379,6 @@ fn cfg_attributes(function: &syn::ImplItemFn) -> Vec<&syn::Attribute> {
         .attrs
         .iter()
         .filter(|attr| attr.path().is_ident("cfg"))
-        .collect()
-}
-
-/// `tokens` with every span, hygiene included, set to `span`: for a type that must report its errors at
-/// exactly one place of the user's code.
-fn set_spans(tokens: TokenStream, span: Span) -> TokenStream {
-    tokens
-        .into_iter()
-        .map(|mut token| {
-            if let proc_macro2::TokenTree::Group(group) = &token {
-                let mut respanned =
-                    proc_macro2::Group::new(group.delimiter(), set_spans(group.stream(), span));
-                respanned.set_span(span);
-                token = proc_macro2::TokenTree::Group(respanned);
-            }
-            token.set_span(span);
-            token
-        })
         .collect()
 }
 

@@ -62,10 +62,13 @@ pub(crate) struct HandlerFn<'a> {
 impl HandlerFn<'_> {
     /// Whether the handler answers through a `ReplySender` instead of returning its reply.
     pub(crate) fn defers(&self) -> bool {
-        self.extras
-            .iter()
-            .any(|extra| matches!(extra, Extra::Reply(_)))
+        defers(&self.extras)
     }
+}
+
+/// Whether a handler taking `extras` answers through a `ReplySender`.
+fn defers(extras: &[Extra]) -> bool {
+    extras.iter().any(|extra| matches!(extra, Extra::Reply(_)))
 }
 
 /// A handler parameter after the message.
@@ -240,7 +243,7 @@ impl<'a> ActorImpl<'a> {
             );
             return;
         }
-        if extras.iter().any(|extra| matches!(extra, Extra::Reply(_)))
+        if defers(&extras)
             && let ReturnType::Type(_, ty) = &signature.output
         {
             errors.spanned(
