@@ -43,14 +43,12 @@ impl Strong {
             index,
             timer: 0,
         };
-        let sent = match lane {
-            crate::message::Priority::High => self.0.try_send_priority(slot),
-            crate::message::Priority::Normal => self.0.try_send(slot),
-        };
-        sent.map_err(|refused| match refused {
-            Refused::Full(slot) => SendError::Full(slot.into_message()),
-            Refused::Stopped(slot) => SendError::Stopped(slot.into_message()),
-        })
+        self.0
+            .offer_in(slot, lane)
+            .map_err(|refused| match refused {
+                Refused::Full(slot) => SendError::Full(slot.into_message()),
+                Refused::Stopped(slot) => SendError::Stopped(slot.into_message()),
+            })
     }
 
     async fn send<M: Message>(&self, index: u32, message: M) -> Result<(), SendError<M>> {

@@ -463,21 +463,12 @@ impl ActorCell {
     /// wait is dropped first.
     pub(crate) async fn wait_for_stop(&self) -> StopReason {
         let (tell, told) = oneshot::channel::<StopReason>();
-        let id = {
-            let mut watchers = lock(&self.watchers);
-            if let Some(reason) = &watchers.stopped {
-                return reason.clone();
-            }
-            watchers.next_id += 1;
-            let id = watchers.next_id;
-            watchers.list.push((
-                id,
-                Box::new(move |reason: &StopReason| {
-                    let _ = tell.send(reason.clone());
-                }),
-            ));
-            id
-        };
+        // Run at once if the actor has stopped already: `told` is then ready.
+        let id = self.watch_with_id(|_| {
+            Box::new(move |reason: &StopReason| {
+                let _ = tell.send(reason.clone());
+            })
+        });
         /// Removes the watcher of a wait that ends before the stop.
         struct Unwatch<'a>(&'a ActorCell, u64);
         impl Drop for Unwatch<'_> {
@@ -569,10 +560,19 @@ impl MailboxHandle {
     /// the branch is decided at compile time), without waiting.
     #[inline]
     pub(crate) fn offer<M: Message>(&self, slot: Slot) -> Result<(), Refused> {
-        if matches!(M::PRIORITY, crate::message::Priority::High) {
-            self.try_send_priority(slot)
-        } else {
-            self.try_send(slot)
+        self.offer_in(slot, M::PRIORITY)
+    }
+
+    /// Queues `slot` in `lane`, without waiting.
+    #[inline]
+    pub(crate) fn offer_in(
+        &self,
+        slot: Slot,
+        lane: crate::message::Priority,
+    ) -> Result<(), Refused> {
+        match lane {
+            crate::message::Priority::High => self.try_send_priority(slot),
+            crate::message::Priority::Normal => self.try_send(slot),
         }
     }
 
