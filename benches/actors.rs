@@ -211,39 +211,47 @@ fn ask(c: &mut Criterion) {
     ] {
         let system = runtime.block_on(async { ActorSystem::new() });
         let counter = system.spawn(Counter(0));
-        group.bench_function(format!("airssys/{flavor}"), |b| {
-            b.iter_custom(|iters| {
-                runtime.block_on(async {
-                    let start = Instant::now();
-                    for i in 0..iters {
-                        black_box(counter.ask(Echo(i, 1)).await.unwrap());
-                    }
-                    start.elapsed()
+        /// One ask round trip per iteration, of the message `make` builds.
+        fn asks<M>(
+            group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+            name: String,
+            runtime: &Runtime,
+            counter: &ActorRef<Counter>,
+            make: fn(u64) -> M,
+        ) where
+            Counter: airssys_rt::Handler<M>,
+            M: Message,
+        {
+            group.bench_function(name, |b| {
+                b.iter_custom(|iters| {
+                    runtime.block_on(async {
+                        let start = Instant::now();
+                        for i in 0..iters {
+                            black_box(counter.ask(make(i)).await.unwrap());
+                        }
+                        start.elapsed()
+                    })
                 })
-            })
+            });
+        }
+        let name = |what: &str| format!("{what}/{flavor}");
+        asks(&mut group, name("airssys"), &runtime, &counter, |i| {
+            Echo(i, 1)
         });
-        group.bench_function(format!("airssys deferred reply/{flavor}"), |b| {
-            b.iter_custom(|iters| {
-                runtime.block_on(async {
-                    let start = Instant::now();
-                    for i in 0..iters {
-                        black_box(counter.ask(Deferred(i, 1)).await.unwrap());
-                    }
-                    start.elapsed()
-                })
-            })
-        });
-        group.bench_function(format!("airssys reply from ctx.spawn/{flavor}"), |b| {
-            b.iter_custom(|iters| {
-                runtime.block_on(async {
-                    let start = Instant::now();
-                    for i in 0..iters {
-                        black_box(counter.ask(FromTask(i, 1)).await.unwrap());
-                    }
-                    start.elapsed()
-                })
-            })
-        });
+        asks(
+            &mut group,
+            name("airssys deferred reply"),
+            &runtime,
+            &counter,
+            |i| Deferred(i, 1),
+        );
+        asks(
+            &mut group,
+            name("airssys reply from ctx.spawn"),
+            &runtime,
+            &counter,
+            |i| FromTask(i, 1),
+        );
         // The same request-reply over a raw channel: the request carries a oneshot for the answer.
         let (tx, mut rx) = mpsc::unbounded_channel::<(Add, oneshot::Sender<u64>)>();
         runtime.spawn(async move {
