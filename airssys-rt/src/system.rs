@@ -310,13 +310,10 @@ impl ActorSystem {
         let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
         let address = ActorAddress::from_id(NonZeroU64::new(id).expect("actor ids start at 1"));
         let mailbox = options.mailbox.unwrap_or(self.inner.default_mailbox);
-        let (sender, receiver) = mailbox::mailbox(mailbox);
         let id = ActorId::new(address, <A as TypeOf>::ACTOR_TYPE, options.name);
-        let cell = Arc::new(ActorCell::new(id, options.dedicated_thread));
-        let handle = Arc::new(MailboxHandle {
-            sender,
-            cell: cell.clone(),
-        });
+        let cell = Arc::new(ActorCell::new(id, mailbox, options.dedicated_thread));
+        let receiver = mailbox::MailboxReceiver::new(cell.clone());
+        let handle = Arc::new(MailboxHandle { cell: cell.clone() });
         self.inner.routes.insert(
             address.routing_key(),
             Route {

@@ -9,24 +9,24 @@ use core::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use pin_project_lite::pin_project;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use tokio::time::Sleep;
 
 use crate::actor::error::{AskError, SendError};
-use crate::actor::mailbox::{Ask, MailboxHandle, Refused, Slot};
+use crate::actor::mailbox::{Ask, MailboxHandle, Refused, Room, Slot};
 use crate::actor::reply::{NoReply, Reply, ReplyResult};
 use crate::envelope::ErasedEnvelope;
 use crate::message::Message;
 
-type Reserve = Pin<
-    Box<dyn Future<Output = Result<mpsc::OwnedPermit<Slot>, mpsc::error::SendError<()>>> + Send>,
->;
+/// A wait for room in a full bounded mailbox. Boxed: only an ask that finds the mailbox full pays for
+/// it, and the ask's own future stays small.
+type Reserve<'a> = Pin<Box<dyn Future<Output = Result<Room<'a>, ()>> + Send + 'a>>;
 
-enum State<M> {
+enum State<'a, M> {
     /// Not sent yet.
     Start(M),
     /// The bounded mailbox was full: waiting for room, still holding the message.
-    Reserving(M, Reserve),
+    Reserving(M, Reserve<'a>),
     /// Delivered: waiting for the reply.
     Waiting(oneshot::Receiver<ReplyResult>),
     Done,
@@ -45,7 +45,7 @@ pin_project! {
     pub struct AskRequest<'a, M: Message> {
         handle: &'a MailboxHandle,
         index: u32,
-        state: State<M>,
+        state: State<'a, M>,
         timeout: Option<Duration>,
         #[pin]
         deadline: Option<Sleep>,
@@ -140,7 +140,7 @@ impl<M: Message> AskRequest<'_, M> {
     }
 }
 
-impl<M: Message> Future for AskRequest<'_, M> {
+impl<'a, M: Message> Future for AskRequest<'a, M> {
     type Output = Result<M::Result, AskError<M>>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -168,12 +168,8 @@ impl<M: Message> Future for AskRequest<'_, M> {
                             )))));
                         }
                         Err(Refused::Full(slot)) => {
-                            let sender = this
-                                .handle
-                                .sender
-                                .bounded()
-                                .expect("only a bounded mailbox is full");
-                            let reserve: Reserve = Box::pin(sender.clone().reserve_owned());
+                            let handle: &'a MailboxHandle = this.handle;
+                            let reserve: Reserve<'a> = Box::pin(handle.cell.mailbox.reserve());
                             *this.state = State::Reserving(unsent(slot), reserve);
                         }
                     }
@@ -183,10 +179,16 @@ impl<M: Message> Future for AskRequest<'_, M> {
                     Poll::Ready(Ok(_)) if this.handle.refuses() => {
                         return Poll::Ready(Err(AskError::Send(SendError::Stopped(message))));
                     }
-                    Poll::Ready(Ok(permit)) => {
+                    Poll::Ready(Ok(room)) => {
                         let (slot, receiver) = slot(message, *this.index);
-                        permit.send(slot);
-                        *this.state = State::Waiting(receiver);
+                        match room.send(slot) {
+                            Ok(()) => *this.state = State::Waiting(receiver),
+                            Err(slot) => {
+                                return Poll::Ready(Err(AskError::Send(SendError::Stopped(
+                                    unsent(slot),
+                                ))));
+                            }
+                        }
                     }
                     Poll::Ready(Err(_)) => {
                         return Poll::Ready(Err(AskError::Send(SendError::Stopped(message))));

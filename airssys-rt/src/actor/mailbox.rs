@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use tokio::task::AbortHandle;
 
 use crate::actor::error::StopReason;
@@ -15,6 +15,8 @@ pub(crate) use crate::actor::signal::{Farewell, Signal};
 use crate::address::ActorAddress;
 use crate::envelope::ErasedEnvelope;
 use crate::message::Message;
+
+pub(crate) mod queue;
 
 /// The kind of mailbox an actor gets; see [`SpawnOptions`](crate::SpawnOptions).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,115 +69,183 @@ pub(crate) enum Refused {
     Stopped(Slot),
 }
 
-/// The sending half of a mailbox.
-#[derive(Debug)]
-pub(crate) enum MailboxSender {
-    Unbounded(mpsc::UnboundedSender<Slot>),
-    Bounded(mpsc::Sender<Slot>),
+/// The queue of an actor's messages, and the room left in it if it is bounded. Lives in the actor's
+/// [cell](ActorCell): a mailbox allocates nothing until its first message, and an idle one holds no
+/// block of slots ([`queue`]).
+pub(crate) struct Mailbox {
+    queue: queue::Queue<Slot>,
+    /// A bounded mailbox's free room: one permit per message it can still take. Fair (waiting senders
+    /// are served in order), and closed with the mailbox, which wakes them all with their message back.
+    room: Option<tokio::sync::Semaphore>,
 }
 
-/// The receiving half, owned by the actor's task.
-pub(crate) enum MailboxReceiver {
-    Unbounded(mpsc::UnboundedReceiver<Slot>),
-    Bounded(mpsc::Receiver<Slot>),
+/// Room reserved in a mailbox, for one message: see [`Mailbox::reserve`].
+pub(crate) struct Room<'a> {
+    mailbox: &'a Mailbox,
+    /// A bounded mailbox's permit; an unbounded one always has room.
+    permit: Option<tokio::sync::SemaphorePermit<'a>>,
 }
 
-pub(crate) fn mailbox(kind: MailboxKind) -> (MailboxSender, MailboxReceiver) {
-    match kind {
-        MailboxKind::Unbounded => {
-            let (tx, rx) = mpsc::unbounded_channel();
-            (MailboxSender::Unbounded(tx), MailboxReceiver::Unbounded(rx))
+impl Room<'_> {
+    /// Queues `slot` in the reserved room; `Err` gives it back if the mailbox closed meanwhile.
+    pub(crate) fn send(self, slot: Slot) -> Result<(), Slot> {
+        if let Some(permit) = self.permit {
+            // The permit now belongs to the queued message; the consumer adds it back when it takes it.
+            permit.forget();
         }
-        MailboxKind::Bounded(capacity) => {
-            assert!(
-                capacity > 0,
-                "a bounded mailbox needs a capacity of at least 1"
-            );
-            let (tx, rx) = mpsc::channel(capacity);
-            (MailboxSender::Bounded(tx), MailboxReceiver::Bounded(rx))
-        }
+        self.mailbox.queue.push(slot)
     }
 }
 
-impl MailboxSender {
+impl Mailbox {
+    fn new(kind: MailboxKind) -> Self {
+        let room = match kind {
+            MailboxKind::Unbounded => None,
+            MailboxKind::Bounded(capacity) => {
+                assert!(
+                    capacity > 0,
+                    "a bounded mailbox needs a capacity of at least 1"
+                );
+                Some(tokio::sync::Semaphore::new(capacity))
+            }
+        };
+        Mailbox {
+            queue: queue::Queue::new(),
+            room,
+        }
+    }
+
     /// Enqueues without waiting.
     #[inline]
     pub(crate) fn try_send(&self, slot: Slot) -> Result<(), Refused> {
-        match self {
-            MailboxSender::Unbounded(tx) => {
-                tx.send(slot).map_err(|error| Refused::Stopped(error.0))
+        if let Some(room) = &self.room {
+            match room.try_acquire() {
+                Ok(permit) => permit.forget(),
+                Err(tokio::sync::TryAcquireError::NoPermits) => return Err(Refused::Full(slot)),
+                Err(tokio::sync::TryAcquireError::Closed) => return Err(Refused::Stopped(slot)),
             }
-            MailboxSender::Bounded(tx) => tx.try_send(slot).map_err(|error| match error {
-                mpsc::error::TrySendError::Full(slot) => Refused::Full(slot),
-                mpsc::error::TrySendError::Closed(slot) => Refused::Stopped(slot),
-            }),
         }
+        self.queue.push(slot).map_err(Refused::Stopped)
+    }
+
+    /// Waits for room (at once in an unbounded mailbox) and reserves it. `Err` once the mailbox is
+    /// closed. Cancel safe: a wait dropped before it ends reserves nothing, and keeps no place in line.
+    pub(crate) async fn reserve(&self) -> Result<Room<'_>, ()> {
+        let permit = match &self.room {
+            Some(room) => Some(room.acquire().await.map_err(|_| ())?),
+            None => None,
+        };
+        if self.queue.is_closed() {
+            return Err(());
+        }
+        Ok(Room {
+            mailbox: self,
+            permit,
+        })
     }
 
     /// Enqueues, waiting for room in a bounded mailbox. `Err` gives the slot back: the actor stopped.
     pub(crate) async fn send(&self, slot: Slot) -> Result<(), Slot> {
-        match self {
-            MailboxSender::Unbounded(tx) => tx.send(slot).map_err(|error| error.0),
-            MailboxSender::Bounded(tx) => tx.send(slot).await.map_err(|error| error.0),
+        match self.reserve().await {
+            Ok(room) => room.send(slot),
+            Err(()) => Err(slot),
         }
     }
 
-    /// Whether the actor's mailbox is closed: it stopped, or is stopping.
+    /// Whether the mailbox is closed: the actor stopped, or is stopping.
     pub(crate) fn is_closed(&self) -> bool {
-        match self {
-            MailboxSender::Unbounded(tx) => tx.is_closed(),
-            MailboxSender::Bounded(tx) => tx.is_closed(),
-        }
+        self.queue.is_closed()
     }
 
-    /// A bounded mailbox's sender, for waiting for room without giving up the message.
-    pub(crate) fn bounded(&self) -> Option<&mpsc::Sender<Slot>> {
-        match self {
-            MailboxSender::Bounded(tx) => Some(tx),
-            MailboxSender::Unbounded(_) => None,
-        }
+    /// Wakes the actor's task if it waits for a message, to look at its signals and references.
+    #[inline]
+    fn wake(&self) {
+        self.queue.wake();
     }
 }
 
+/// What [`MailboxReceiver::try_recv`] found instead of a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Empty {
+    /// Nothing now; a message or a signal wakes the actor.
+    Now,
+    /// Closed, and every message it accepted was taken: nothing can arrive any more.
+    Closed,
+}
+
+/// The receiving side of a mailbox: the only one that takes messages out of it. There is one per actor
+/// (made with the cell, never cloned), owned by the task of its current incarnation, or by the actor's
+/// [`Dormant`](crate::actor::run::Dormant) between two.
+pub(crate) struct MailboxReceiver {
+    /// `None` in place of a receiver handed to another owner: closed and empty.
+    cell: Option<std::sync::Arc<ActorCell>>,
+}
+
 impl MailboxReceiver {
-    pub(crate) fn try_recv(&mut self) -> Result<Slot, mpsc::error::TryRecvError> {
-        match self {
-            MailboxReceiver::Unbounded(rx) => rx.try_recv(),
-            MailboxReceiver::Bounded(rx) => rx.try_recv(),
-        }
-    }
-
-    pub(crate) async fn recv(&mut self) -> Option<Slot> {
-        match self {
-            MailboxReceiver::Unbounded(rx) => rx.recv().await,
-            MailboxReceiver::Bounded(rx) => rx.recv().await,
-        }
-    }
-
-    /// Polls for the next message: `Ready(None)` only once the mailbox is closed, empty, and no send
-    /// into it is in flight.
-    pub(crate) fn poll_recv(
-        &mut self,
-        cx: &mut core::task::Context<'_>,
-    ) -> core::task::Poll<Option<Slot>> {
-        match self {
-            MailboxReceiver::Unbounded(rx) => rx.poll_recv(cx),
-            MailboxReceiver::Bounded(rx) => rx.poll_recv(cx),
-        }
+    /// The receiver of `cell`'s mailbox. Called once per cell.
+    pub(crate) fn new(cell: std::sync::Arc<ActorCell>) -> Self {
+        MailboxReceiver { cell: Some(cell) }
     }
 
     /// A receiver of no mailbox, closed: what is left in place of one handed to another owner.
     pub(crate) fn closed() -> Self {
-        let (_, mut rx) = mpsc::unbounded_channel();
-        rx.close();
-        MailboxReceiver::Unbounded(rx)
+        MailboxReceiver { cell: None }
     }
 
-    /// Refuses new messages; those already queued can still be received.
+    /// The next message, if one is ready. A send still writing its message counts as `Now`: its sender
+    /// wakes the actor when it is done.
+    #[inline]
+    pub(crate) fn try_recv(&mut self) -> Result<Slot, Empty> {
+        let Some(cell) = &self.cell else {
+            return Err(Empty::Closed);
+        };
+        let mailbox = &cell.mailbox;
+        // SAFETY: this receiver is the mailbox's one consumer (see the type), and `&mut self` keeps
+        // its calls one at a time.
+        match unsafe { mailbox.queue.pop() } {
+            queue::Pop::Item(slot) => {
+                if let Some(room) = &mailbox.room {
+                    room.add_permits(1);
+                }
+                Ok(slot)
+            }
+            queue::Pop::Empty | queue::Pop::Busy => Err(Empty::Now),
+            queue::Pop::Closed => Err(Empty::Closed),
+        }
+    }
+
+    /// Polls for the next message: `Ready(None)` only once the mailbox is closed, empty, and no send
+    /// into it is in flight. Before it returns `Pending`, an empty mailbox gives its block of slots
+    /// back: an idle actor holds none.
+    pub(crate) fn poll_recv(
+        &mut self,
+        cx: &mut core::task::Context<'_>,
+    ) -> core::task::Poll<Option<Slot>> {
+        let Some(cell) = &self.cell else {
+            return core::task::Poll::Ready(None);
+        };
+        let mailbox = &cell.mailbox;
+        // SAFETY: as in `try_recv`.
+        let next = unsafe { mailbox.queue.poll_pop(cx) };
+        if let (core::task::Poll::Ready(Some(_)), Some(room)) = (&next, &mailbox.room) {
+            room.add_permits(1);
+        }
+        next
+    }
+
+    pub(crate) async fn recv(&mut self) -> Option<Slot> {
+        core::future::poll_fn(|cx| self.poll_recv(cx)).await
+    }
+
+    /// Refuses new messages; those already queued can still be received. Senders waiting for room
+    /// are woken, with their message back.
     pub(crate) fn close(&mut self) {
-        match self {
-            MailboxReceiver::Unbounded(rx) => rx.close(),
-            MailboxReceiver::Bounded(rx) => rx.close(),
+        if let Some(cell) = &self.cell {
+            // SAFETY: as in `try_recv`.
+            unsafe { cell.mailbox.queue.close() };
+            if let Some(room) = &cell.mailbox.room {
+                room.close();
+            }
         }
     }
 }
@@ -183,6 +253,8 @@ impl MailboxReceiver {
 /// What an actor's references, its task and the system share. It outlives the actor's incarnations:
 /// a supervised actor that restarts keeps its cell, so references to it stay valid.
 pub(crate) struct ActorCell {
+    /// Its messages.
+    pub(crate) mailbox: Mailbox,
     pub(crate) address: ActorAddress,
     /// Its address, type and name, for people.
     pub(crate) id: ActorId,
@@ -267,8 +339,9 @@ impl core::fmt::Debug for ActorCell {
 }
 
 impl ActorCell {
-    pub(crate) fn new(id: ActorId, dedicated_thread: bool) -> Self {
+    pub(crate) fn new(id: ActorId, kind: MailboxKind, dedicated_thread: bool) -> Self {
         ActorCell {
+            mailbox: Mailbox::new(kind),
             address: id.address(),
             id,
             dedicated_thread,
@@ -354,6 +427,12 @@ impl ActorCell {
         lane.slots.push_back(slot);
         self.has_priority.store(true, Ordering::Release);
         Ok(())
+    }
+
+    /// Whether the priority lane holds a message.
+    #[inline]
+    pub(crate) fn has_priority(&self) -> bool {
+        self.has_priority.load(Ordering::Acquire)
     }
 
     /// The next high-priority message, if any: one atomic load when there is none.
@@ -489,24 +568,11 @@ impl ActorCell {
     }
 }
 
-/// The mailbox's sender with the actor's cell: what every reference to one actor, and the system,
-/// point to.
+/// The actor's cell, as every reference to one actor, and the system, hold it.
 #[derive(Debug)]
 pub(crate) struct MailboxHandle {
-    pub(crate) sender: MailboxSender,
     pub(crate) cell: std::sync::Arc<ActorCell>,
 }
-
-/// The message of a [`WAKE`] slot: it carries nothing.
-struct Wake;
-
-impl Message for Wake {
-    const MESSAGE_TYPE: &'static str = "airssys_rt::Wake";
-    type Result = ();
-}
-
-/// The handler index of a slot that only wakes an idle actor to look at its signals and references.
-pub(crate) const WAKE: u32 = u32::MAX - 1;
 
 impl MailboxHandle {
     /// Requests `signal` of the current incarnation and wakes the actor.
@@ -528,7 +594,7 @@ impl MailboxHandle {
         if self.cell.farewell_asked() != Farewell::None {
             return Err(Refused::Stopped(slot));
         }
-        self.sender.try_send(slot)
+        self.cell.mailbox.try_send(slot)
     }
 
     /// Enqueues, waiting for room in a bounded mailbox; refused once the actor was asked to end for
@@ -537,13 +603,13 @@ impl MailboxHandle {
         if self.cell.farewell_asked() != Farewell::None {
             return Err(slot);
         }
-        self.sender.send(slot).await
+        self.cell.mailbox.send(slot).await
     }
 
     /// Whether the actor refuses new messages: it was asked to end for good, or its mailbox is
     /// closed (it stopped, or is stopping).
     pub(crate) fn refuses(&self) -> bool {
-        self.cell.farewell_asked() != Farewell::None || self.sender.is_closed()
+        self.cell.farewell_asked() != Farewell::None || self.cell.mailbox.is_closed()
     }
 
     pub(crate) fn remove_ref(&self) {
@@ -552,10 +618,6 @@ impl MailboxHandle {
         }
     }
 
-    /// Wakes an idle actor through its own mailbox, so that its idle wait is a plain `recv`. The slot
-    /// queues behind other messages, but the actor checks its signals before every message, so a
-    /// signal still overtakes them. A full or closed mailbox needs no waking: the actor is busy, or
-    /// gone.
     /// Queues a slot holding an `M` in the lane `M` asks for ([`Message::PRIORITY`], a constant:
     /// the branch is decided at compile time), without waiting.
     #[inline]
@@ -587,11 +649,9 @@ impl MailboxHandle {
         Ok(())
     }
 
+    /// Wakes the actor's task if it is idle, to look at its signals, references and priority lane:
+    /// through the mailbox's one waker slot, not a message.
     fn wake(&self) {
-        let _ = self.sender.try_send(Slot {
-            message: ErasedEnvelope::new(Wake),
-            index: WAKE,
-            timer: 0,
-        });
+        self.cell.mailbox.wake();
     }
 }

@@ -39,10 +39,8 @@
 use core::fmt;
 use core::marker::PhantomData;
 
-use tokio::sync::mpsc;
-
 use crate::actor::error::SendError;
-use crate::actor::mailbox::{MailboxHandle, Refused, Slot};
+use crate::actor::mailbox::{MailboxHandle, Room, Slot};
 use crate::actor::{Actor, ActorRef, Handler};
 use crate::envelope::ErasedEnvelope;
 use crate::message::Message;
@@ -52,8 +50,8 @@ use crate::message::Message;
 #[must_use = "a permit holds room in the mailbox until it is used or dropped"]
 pub struct SendPermit<'a, A> {
     handle: &'a MailboxHandle,
-    /// The bounded mailbox's reservation; `None` for an unbounded mailbox, which always has room.
-    permit: Option<mpsc::Permit<'a, Slot>>,
+    /// The reserved room.
+    room: Room<'a>,
     _actor: PhantomData<fn() -> A>,
 }
 
@@ -77,17 +75,9 @@ impl<A: Actor> SendPermit<'_, A> {
         if self.handle.refuses() {
             return Err(SendError::Stopped(slot.into_message()));
         }
-        match self.permit {
-            Some(permit) => {
-                permit.send(slot);
-                Ok(())
-            }
-            None => self.handle.try_send(slot).map_err(|refused| match refused {
-                Refused::Full(slot) | Refused::Stopped(slot) => {
-                    SendError::Stopped(slot.into_message())
-                }
-            }),
-        }
+        self.room
+            .send(slot)
+            .map_err(|slot| SendError::Stopped(slot.into_message()))
     }
 }
 
@@ -124,13 +114,10 @@ impl<A: Actor> ActorRef<A> {
         if handle.refuses() {
             return Err(Stopped);
         }
-        let permit = match handle.sender.bounded() {
-            Some(sender) => Some(sender.reserve().await.map_err(|_| Stopped)?),
-            None => None,
-        };
+        let room = handle.cell.mailbox.reserve().await.map_err(|()| Stopped)?;
         Ok(SendPermit {
             handle,
-            permit,
+            room,
             _actor: PhantomData,
         })
     }

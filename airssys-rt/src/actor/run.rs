@@ -2,20 +2,19 @@
 
 use core::future::Future;
 use core::pin::Pin;
-use core::task::{Context as TaskContext, Poll, Waker};
+use core::task::{Context as TaskContext, Poll};
 use std::any::Any;
 use std::cell::Cell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
 use pin_project_lite::pin_project;
-use tokio::sync::mpsc::error::TryRecvError;
 use tokio::sync::oneshot;
 
 use crate::actor::ActorId;
 use crate::actor::error::{ActorPanic, StopReason};
 use crate::actor::mailbox::{
-    ActorCell, MailboxHandle, MailboxReceiver, ReplyTo, Signal, Slot, WAKE,
+    ActorCell, Empty, MailboxHandle, MailboxReceiver, ReplyTo, Signal, Slot,
 };
 use crate::actor::reply;
 use crate::actor::{Actor, AfterPanic, Context};
@@ -178,26 +177,18 @@ impl Dormant {
         for slot in self.cell.close_priority() {
             self.bury(slot, to);
         }
-        let waker = Waker::noop();
-        let mut cx = TaskContext::from_waker(waker);
         loop {
-            while let Ok(slot) = self.mailbox.try_recv() {
-                self.bury(slot, to);
-            }
-            // `try_recv` cannot tell "empty" from "empty but a send is writing": a poll can.
-            match self.mailbox.poll_recv(&mut cx) {
-                Poll::Ready(Some(slot)) => self.bury(slot, to),
-                Poll::Ready(None) => return true,
-                Poll::Pending => return false,
+            match self.mailbox.try_recv() {
+                Ok(slot) => self.bury(slot, to),
+                Err(Empty::Closed) => return true,
+                // A send that was accepted before the close is still writing its message.
+                Err(Empty::Now) => return false,
             }
         }
     }
 
     /// Reports one queued message as a dead letter (or counts it, if no one listens) and drops it.
     fn bury(&self, slot: Slot, to: Option<Graves<'_>>) {
-        if slot.index == WAKE {
-            return;
-        }
         let Some(Graves { system, report }) = to else {
             // The system is gone: nobody can be told. The drop is still contained.
             let _ = catch_unwind(AssertUnwindSafe(move || drop(slot)));
@@ -456,10 +447,10 @@ async fn message_loop<A: Actor>(
         };
         let slot = match slot {
             Ok(slot) => slot,
-            Err(TryRecvError::Disconnected) => {
+            Err(Empty::Closed) => {
                 return closed_with.unwrap_or(StopReason::NoReferences);
             }
-            Err(TryRecvError::Empty) => {
+            Err(Empty::Now) => {
                 if !cell.has_refs() && closed_with.is_none() {
                     // Nobody can send any more (but through a weak reference, which the close now
                     // refuses): handle what raced in, then stop.
@@ -472,15 +463,27 @@ async fn message_loop<A: Actor>(
                     // Dropped by a panic that a handler caught itself: nothing will fail them with it.
                     reply::fail_orphans(None);
                 }
-                match mailbox.recv().await {
-                    Some(slot) => slot,
-                    None => return closed_with.unwrap_or(StopReason::NoReferences),
+                // Sleep until a message arrives, or until something the loop checks above changes:
+                // a signal, the last reference, the priority lane (each wakes the task).
+                let woken = core::future::poll_fn(|cx| match mailbox.poll_recv(cx) {
+                    Poll::Ready(next) => Poll::Ready(Some(next)),
+                    Poll::Pending
+                        if cell.pending_signal() != Signal::None
+                            || cell.has_priority()
+                            || (!cell.has_refs() && closed_with.is_none()) =>
+                    {
+                        Poll::Ready(None)
+                    }
+                    Poll::Pending => Poll::Pending,
+                })
+                .await;
+                match woken {
+                    Some(Some(slot)) => slot,
+                    Some(None) => return closed_with.unwrap_or(StopReason::NoReferences),
+                    None => continue,
                 }
             }
         };
-        if slot.index == WAKE {
-            continue;
-        }
         if slot.timer != 0 && !ctx.timers.admit(slot.timer) {
             // A message of a timer cancelled since it was sent (or of an incarnation that has ended):
             // cancelled means not received. Its `Drop` is user code, contained.

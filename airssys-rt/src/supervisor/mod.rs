@@ -221,7 +221,7 @@ impl Parent {
         if self.exits.send(exit).is_ok() {
             // The supervisor's mailbox is unbounded; if it is closed, the supervisor is stopping and
             // reads its exits directly.
-            let _ = self.supervisor.sender.try_send(Slot {
+            let _ = self.supervisor.cell.mailbox.try_send(Slot {
                 message: ErasedEnvelope::new(ChildExited),
                 index: <Supervisor as Handler<ChildExited>>::__INDEX,
                 timer: 0,
