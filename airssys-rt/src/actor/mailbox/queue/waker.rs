@@ -84,8 +84,11 @@ impl AtomicWaker {
             }
             WAKING => {
                 // A wake is taking the old waker now: it may wake the old task, not this one. Wake
-                // this one, so that it looks again.
+                // this one, so that it looks again (a short spin: the wake is two instructions from
+                // done; under loom, let it finish).
                 waker.wake_by_ref();
+                #[cfg(loom)]
+                loom::thread::yield_now();
             }
             state => {
                 // Another register in progress: there is one consumer, so this cannot happen.
