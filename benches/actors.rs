@@ -1,6 +1,7 @@
 //! The actor runtime against a raw tokio channel moving the same payload in the same topology, each
-//! pair in one criterion group: tell throughput, 4-sender fan-in, ask round trip, spawn + stop, and
-//! ping-pong between two actors. Also prints the memory an idle actor holds.
+//! pair in one criterion group: tell throughput, 4-sender fan-in, ask round trip, spawn + stop, a
+//! fork-join of short-lived children, and ping-pong between two actors. Also prints the memory an idle
+//! actor holds, at 10,000 and 100,000 actors.
 //!
 //! `cargo bench --bench actors`; figures in BENCHMARKS.md.
 
@@ -310,6 +311,98 @@ fn spawn_stop(c: &mut Criterion) {
     group.finish();
 }
 
+/// Fork-join: the parent spawns `n` children, tells each one job, and replies once every child has
+/// reported back; each child handles its one message and stops.
+#[derive(Message)]
+#[message(result = u64)]
+struct ForkJoin(u64);
+
+#[derive(Message)]
+struct Job(u64, ActorRef<Parent>);
+
+#[derive(Message)]
+struct Joined(u64);
+
+#[derive(Default)]
+struct Parent {
+    pending: u64,
+    total: u64,
+    reply: Option<ReplySender<u64>>,
+}
+
+#[actor]
+impl Parent {
+    fn fork(&mut self, ForkJoin(n): ForkJoin, reply: ReplySender<u64>, ctx: &mut Context<Self>) {
+        self.pending = n;
+        self.total = 0;
+        self.reply = Some(reply);
+        let me = ctx.actor_ref();
+        for i in 0..n {
+            let child = ctx.system().spawn(Leaf);
+            child.tell(Job(i, me.clone())).ok().unwrap();
+        }
+    }
+
+    fn joined(&mut self, Joined(i): Joined) {
+        self.total += i;
+        self.pending -= 1;
+        if self.pending == 0
+            && let Some(reply) = self.reply.take()
+        {
+            reply.send(self.total);
+        }
+    }
+}
+
+struct Leaf;
+
+#[actor]
+impl Leaf {
+    fn job(&mut self, Job(i, parent): Job, ctx: &mut Context<Self>) {
+        parent.tell(Joined(i)).ok().unwrap();
+        ctx.stop();
+    }
+}
+
+fn fork_join(c: &mut Criterion) {
+    const CHILDREN: u64 = 1_000;
+    let mut group = c.benchmark_group("fork-join 1000 children");
+    group.throughput(Throughput::Elements(CHILDREN));
+    for (flavor, runtime) in [
+        ("current_thread", current_thread()),
+        ("2 workers", two_workers()),
+    ] {
+        let system = runtime.block_on(async { ActorSystem::new() });
+        let parent = runtime.block_on(async { system.spawn(Parent::default()) });
+        group.bench_function(format!("airssys/{flavor}"), |b| {
+            b.iter(|| runtime.block_on(async { black_box(parent.ask(ForkJoin(CHILDREN)).await) }))
+        });
+        group.bench_function(format!("tokio tasks + mpsc/{flavor}"), |b| {
+            b.iter(|| {
+                runtime.block_on(async {
+                    let (joined, mut joins) = mpsc::unbounded_channel::<u64>();
+                    for i in 0..CHILDREN {
+                        let (job, mut jobs) = mpsc::unbounded_channel::<u64>();
+                        let joined = joined.clone();
+                        tokio::spawn(async move {
+                            if let Some(i) = jobs.recv().await {
+                                joined.send(i).unwrap();
+                            }
+                        });
+                        job.send(i).unwrap();
+                    }
+                    let mut total = 0;
+                    for _ in 0..CHILDREN {
+                        total += joins.recv().await.unwrap();
+                    }
+                    black_box(total)
+                })
+            })
+        });
+    }
+    group.finish();
+}
+
 #[derive(Message)]
 struct Ball(u64);
 
@@ -441,12 +534,12 @@ fn ping_pong(c: &mut Criterion) {
     group.finish();
 }
 
-/// Bytes an idle actor keeps allocated: spawn 10,000, let them start, count what stayed allocated.
-fn idle_actor_memory() {
+/// Bytes an idle actor keeps allocated: spawn `ACTORS`, let each handle one message, count what stayed
+/// allocated.
+fn idle_actor_memory<const ACTORS: usize>() {
     let runtime = current_thread();
     runtime.block_on(async {
         let system = ActorSystem::new();
-        const ACTORS: usize = 10_000;
         let before = Allocations::now();
         let actors: Vec<_> = (0..ACTORS).map(|_| system.spawn(Counter(0))).collect();
         for actor in &actors {
@@ -476,11 +569,13 @@ fn idle_actor_memory() {
 }
 
 fn benches(c: &mut Criterion) {
-    idle_actor_memory();
+    idle_actor_memory::<10_000>();
+    idle_actor_memory::<100_000>();
     tell(c);
     fan_in(c);
     ask(c);
     spawn_stop(c);
+    fork_join(c);
     ping_pong(c);
 }
 

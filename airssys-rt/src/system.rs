@@ -313,7 +313,7 @@ impl ActorSystem {
         let id = ActorId::new(address, <A as TypeOf>::ACTOR_TYPE, options.name);
         let cell = Arc::new(ActorCell::new(id, mailbox, options.dedicated_thread));
         let receiver = mailbox::MailboxReceiver::new(cell.clone());
-        let handle = Arc::new(MailboxHandle { cell: cell.clone() });
+        let handle = cell.clone();
         self.inner.routes.insert(
             address.routing_key(),
             Route {
@@ -382,10 +382,9 @@ impl ActorSystem {
             // Newest first, as an OTP root supervisor stops its children in reverse start order: an
             // actor may still send to those spawned before it (a pipeline's later stages), so they stop
             // after it has drained. Supervised actors are stopped by their supervisors.
-            actors.sort_unstable_by_key(|actor| core::cmp::Reverse(actor.cell.address.id()));
-            let (roots, supervised): (Vec<_>, Vec<_>) = actors
-                .into_iter()
-                .partition(|actor| !actor.cell.is_supervised());
+            actors.sort_unstable_by_key(|actor| core::cmp::Reverse(actor.address.id()));
+            let (roots, supervised): (Vec<_>, Vec<_>) =
+                actors.into_iter().partition(|actor| !actor.is_supervised());
             if expired {
                 // Spawned after the deadline.
                 for root in &roots {
@@ -395,7 +394,7 @@ impl ActorSystem {
             for (index, root) in roots.iter().enumerate() {
                 if !expired {
                     root.farewell(Farewell::Drain);
-                    match tokio::time::timeout_at(deadline, root.cell.wait_for_stop()).await {
+                    match tokio::time::timeout_at(deadline, root.wait_for_stop()).await {
                         Ok(reason) => {
                             count(reason);
                             continue;
@@ -408,11 +407,11 @@ impl ActorSystem {
                         root.signal(Signal::Kill);
                     }
                 }
-                count(root.cell.wait_for_stop().await);
+                count(root.wait_for_stop().await);
             }
             // They stopped with their supervisors (killed, if those were).
             for child in supervised {
-                count(child.cell.wait_for_stop().await);
+                count(child.wait_for_stop().await);
             }
         }
     }
@@ -472,7 +471,7 @@ impl ActorSystem {
         self.inner
             .routes
             .get(&address.routing_key())
-            .filter(|route| route.handle.cell.address == address && !route.handle.cell.is_stopped())
+            .filter(|route| route.handle.address == address && !route.handle.is_stopped())
     }
 
     /// Registers `name` for the live actor at `address`. The route's read lock is held while the name

@@ -20,7 +20,7 @@ pub(crate) struct Strong(Arc<MailboxHandle>);
 
 impl Strong {
     pub(crate) fn new(handle: Arc<MailboxHandle>) -> Self {
-        handle.cell.add_ref();
+        handle.add_ref();
         Strong(handle)
     }
 
@@ -113,12 +113,12 @@ impl<A: Actor> ActorRef<A> {
 
     /// The actor's address.
     pub fn address(&self) -> ActorAddress {
-        self.strong.0.cell.address
+        self.strong.0.address
     }
 
     /// The actor's identity: address, type and name (as [`Display`](fmt::Display) prints it).
     pub fn id(&self) -> &ActorId {
-        &self.strong.0.cell.id
+        &self.strong.0.id
     }
 
     pub(crate) fn handle(&self) -> &Arc<MailboxHandle> {
@@ -264,12 +264,12 @@ impl<A: Actor> ActorRef<A> {
 
     /// Waits until the actor has stopped, and says why.
     pub async fn wait_for_stop(&self) -> StopReason {
-        self.strong.0.cell.wait_for_stop().await
+        self.strong.0.wait_for_stop().await
     }
 
     /// Whether the actor is still running.
     pub fn is_alive(&self) -> bool {
-        !self.strong.0.cell.is_stopped()
+        !self.strong.0.is_stopped()
     }
 }
 
@@ -284,7 +284,7 @@ impl<A> Clone for ActorRef<A> {
 
 impl<A> PartialEq for ActorRef<A> {
     fn eq(&self, other: &Self) -> bool {
-        self.strong.0.cell.address == other.strong.0.cell.address
+        self.strong.0.address == other.strong.0.address
     }
 }
 
@@ -292,20 +292,20 @@ impl<A> Eq for ActorRef<A> {}
 
 impl<A> Hash for ActorRef<A> {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        self.strong.0.cell.address.hash(state);
+        self.strong.0.address.hash(state);
     }
 }
 
 impl<A> fmt::Debug for ActorRef<A> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ActorRef({})", self.strong.0.cell.id)
+        write!(f, "ActorRef({})", self.strong.0.id)
     }
 }
 
 /// The actor's identity: `worker-3 <Worker 17>` (see [`ActorId`]).
 impl<A> fmt::Display for ActorRef<A> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.strong.0.cell.id, f)
+        fmt::Display::fmt(&self.strong.0.id, f)
     }
 }
 
@@ -327,7 +327,7 @@ impl<A: Actor> WeakActorRef<A> {
     /// A strong reference, if the actor is still running.
     pub fn upgrade(&self) -> Option<ActorRef<A>> {
         let handle = self.handle.upgrade()?;
-        (!handle.cell.is_stopped()).then(|| ActorRef::new(handle))
+        (!handle.is_stopped()).then(|| ActorRef::new(handle))
     }
 
     /// Sends `message` if the actor still runs, as [`ActorRef::tell`], without keeping it running.
@@ -362,7 +362,7 @@ impl<A: Actor> WeakActorRef<A> {
     /// reference, strong or weak, was waiting).
     pub async fn wait_for_stop(&self) -> Option<StopReason> {
         let handle = self.handle.upgrade()?;
-        Some(handle.cell.wait_for_stop().await)
+        Some(handle.wait_for_stop().await)
     }
 }
 
@@ -413,12 +413,12 @@ impl<M: Message> Recipient<M> {
 
     /// The actor's address.
     pub fn address(&self) -> ActorAddress {
-        self.strong.0.cell.address
+        self.strong.0.address
     }
 
     /// The actor's identity: address, type and name (as [`Display`](fmt::Display) prints it).
     pub fn id(&self) -> &ActorId {
-        &self.strong.0.cell.id
+        &self.strong.0.id
     }
 
     /// As [`ActorRef::tell`].
@@ -456,12 +456,12 @@ impl<M: Message> Recipient<M> {
 
     /// Whether the actor is still running.
     pub fn is_alive(&self) -> bool {
-        !self.strong.0.cell.is_stopped()
+        !self.strong.0.is_stopped()
     }
 
     /// Waits until the actor has stopped, and says why.
     pub async fn wait_for_stop(&self) -> StopReason {
-        self.strong.0.cell.wait_for_stop().await
+        self.strong.0.wait_for_stop().await
     }
 
     pub(crate) fn strong(&self) -> &Strong {
@@ -474,12 +474,12 @@ impl<M: Message> Recipient<M> {
 
     /// Runs `watcher` when the actor stops for good (at once if it has); returns its id.
     pub(crate) fn watch(&self, watcher: crate::actor::mailbox::Watcher) -> u64 {
-        self.strong.0.cell.watch_with_id(|_| watcher)
+        self.strong.0.watch_with_id(|_| watcher)
     }
 
     /// Removes a watcher that has not run yet.
     pub(crate) fn unwatch(&self, id: u64) {
-        self.strong.0.cell.unwatch(id);
+        self.strong.0.unwatch(id);
     }
 
     /// Whether the actor refuses new messages (it stopped, or was asked to stop): sooner than
@@ -501,18 +501,13 @@ impl<M> Clone for Recipient<M> {
 
 impl<M: Message> fmt::Debug for Recipient<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "Recipient<{}>({})",
-            M::MESSAGE_TYPE,
-            self.strong.0.cell.id
-        )
+        write!(f, "Recipient<{}>({})", M::MESSAGE_TYPE, self.strong.0.id)
     }
 }
 
 /// The actor's identity: `worker-3 <Worker 17>` (see [`ActorId`]).
 impl<M: Message> fmt::Display for Recipient<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.strong.0.cell.id, f)
+        fmt::Display::fmt(&self.strong.0.id, f)
     }
 }

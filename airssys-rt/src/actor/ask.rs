@@ -107,7 +107,7 @@ impl<M: Message> fmt::Debug for AskRequest<'_, M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AskRequest")
             .field("message", &M::MESSAGE_TYPE)
-            .field("to", &self.handle.cell.address)
+            .field("to", &self.handle.address)
             .finish_non_exhaustive()
     }
 }
@@ -156,7 +156,7 @@ impl<'a, M: Message> Future for AskRequest<'a, M> {
         loop {
             match mem::replace(this.state, State::Done) {
                 State::Start(message) => {
-                    if crate::actor::run::running_actor() == Some(this.handle.cell.address) {
+                    if crate::actor::run::running_actor() == Some(this.handle.address) {
                         return Poll::Ready(Err(AskError::AskedItself(message)));
                     }
                     let (slot, receiver) = slot(message, *this.index);
@@ -169,7 +169,7 @@ impl<'a, M: Message> Future for AskRequest<'a, M> {
                         }
                         Err(Refused::Full(slot)) => {
                             let handle: &'a MailboxHandle = this.handle;
-                            let reserve: Reserve<'a> = Box::pin(handle.cell.mailbox.reserve());
+                            let reserve: Reserve<'a> = Box::pin(handle.mailbox.reserve());
                             *this.state = State::Reserving(unsent(slot), reserve);
                         }
                     }

@@ -40,12 +40,12 @@ impl<A: Actor> Context<A> {
 
     /// The actor's address.
     pub fn address(&self) -> ActorAddress {
-        self.handle.cell.address
+        self.handle.address
     }
 
     /// The actor's identity: address, type and name.
     pub fn id(&self) -> &ActorId {
-        &self.handle.cell.id
+        &self.handle.id
     }
 
     /// A reference to the actor itself. Like every [`ActorRef`], it keeps the actor running while it
@@ -117,7 +117,7 @@ impl<A: Actor> Context<A> {
     /// Cancels a monitor: no `Down` comes from it (unless it was already queued).
     pub fn demonitor(&self, monitor: MonitorRef) {
         if let Some(route) = self.system.routes().get(&monitor.target.routing_key()) {
-            route.handle.cell.unwatch(monitor.id());
+            route.handle.unwatch(monitor.id());
         }
     }
 
@@ -142,7 +142,7 @@ impl<A: Actor> Context<A> {
     where
         A: Handler<Exited>,
     {
-        self.handle.cell.trap_exits(<A as Handler<Exited>>::__INDEX);
+        self.handle.trap_exits(<A as Handler<Exited>>::__INDEX);
     }
 
     fn delivery(&self, index: u32) -> Delivery {
@@ -161,6 +161,6 @@ impl<A: Actor> Context<A> {
 
 impl<A> fmt::Debug for Context<A> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Context({})", self.handle.cell.id)
+        write!(f, "Context({})", self.handle.id)
     }
 }

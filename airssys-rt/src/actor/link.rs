@@ -95,11 +95,11 @@ impl Delivery {
                 let system = self.system.clone();
                 self.runtime.spawn(async move {
                     if let Err(slot) = handle.send(slot).await {
-                        closed(&system, &handle.cell.id, slot);
+                        closed(&system, &handle.id, slot);
                     }
                 });
             }
-            Err(Refused::Stopped(slot)) => closed(&self.system, &handle.cell.id, slot),
+            Err(Refused::Stopped(slot)) => closed(&self.system, &handle.id, slot),
         }
     }
 }
@@ -119,8 +119,8 @@ pub(crate) fn closed(system: &WeakSystem, target: &ActorId, slot: Slot) {
 
 /// Watches `target` for `delivery`'s actor: a [`Down`] when it stops for good (at once if it has).
 pub(crate) fn monitor(target: &MailboxHandle, delivery: Delivery) -> MonitorRef {
-    let address = target.cell.address;
-    let id = target.cell.watch_with_id(|id| {
+    let address = target.address;
+    let id = target.watch_with_id(|id| {
         Box::new(move |reason: &StopReason| {
             delivery.deliver(Down {
                 monitor: MonitorRef {
@@ -145,13 +145,11 @@ pub(crate) fn link(
     runtime: &Handle,
     system: &WeakSystem,
 ) {
-    if a.cell.address == b.cell.address {
+    if a.address == b.address {
         return;
     }
-    b.cell
-        .watch_with_id(|_| exit_signal(a, Arc::new(b.cell.id.clone()), runtime, system));
-    a.cell
-        .watch_with_id(|_| exit_signal(b, Arc::new(a.cell.id.clone()), runtime, system));
+    b.watch_with_id(|_| exit_signal(a, Arc::new(b.id.clone()), runtime, system));
+    a.watch_with_id(|_| exit_signal(b, Arc::new(a.id.clone()), runtime, system));
 }
 
 /// What `to` does when the actor at `from` stops: receives `Exited` if it traps exits; otherwise stops
@@ -169,10 +167,10 @@ fn exit_signal(
         let Some(handle) = to.upgrade() else {
             return;
         };
-        if handle.cell.is_stopped() {
+        if handle.is_stopped() {
             return;
         }
-        if let Some(index) = handle.cell.trapping() {
+        if let Some(index) = handle.trapping() {
             let delivery = Delivery {
                 to,
                 index,
@@ -184,7 +182,7 @@ fn exit_signal(
                 reason: reason.clone(),
             });
         } else if !reason.is_normal() {
-            handle.cell.exit_with(StopReason::Linked {
+            handle.exit_with(StopReason::Linked {
                 peer: from,
                 reason: Arc::new(reason.clone()),
             });

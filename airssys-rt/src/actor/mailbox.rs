@@ -410,7 +410,7 @@ impl ActorCell {
     }
 
     /// Whether that was the last strong reference (then the caller wakes the task).
-    fn remove_ref(&self) -> bool {
+    fn drop_ref(&self) -> bool {
         self.refs.fetch_sub(1, Ordering::AcqRel) == 1
     }
 
@@ -568,52 +568,50 @@ impl ActorCell {
     }
 }
 
-/// The actor's cell, as every reference to one actor, and the system, hold it.
-#[derive(Debug)]
-pub(crate) struct MailboxHandle {
-    pub(crate) cell: std::sync::Arc<ActorCell>,
-}
+/// The actor's cell as every reference to one actor, and the system, hold it (`Arc<MailboxHandle>`):
+/// one allocation per actor, and one pointer from a reference to the mailbox.
+pub(crate) type MailboxHandle = ActorCell;
 
 impl MailboxHandle {
     /// Requests `signal` of the current incarnation and wakes the actor.
     pub(crate) fn signal(&self, signal: Signal) {
-        self.cell.raise(signal);
+        self.raise(signal);
         self.wake();
     }
 
     /// Asks the actor to end for good: from now on its mailbox refuses new messages, a supervisor does
     /// not restart it, and its task is woken to act on it.
     pub(crate) fn farewell(&self, farewell: Farewell) {
-        self.cell.signals.farewell(farewell);
+        self.signals.farewell(farewell);
         self.wake();
     }
 
     /// Enqueues without waiting; refused once the actor was asked to end for good.
     #[inline]
     pub(crate) fn try_send(&self, slot: Slot) -> Result<(), Refused> {
-        if self.cell.farewell_asked() != Farewell::None {
+        if self.farewell_asked() != Farewell::None {
             return Err(Refused::Stopped(slot));
         }
-        self.cell.mailbox.try_send(slot)
+        self.mailbox.try_send(slot)
     }
 
     /// Enqueues, waiting for room in a bounded mailbox; refused once the actor was asked to end for
     /// good. `Err` gives the slot back.
     pub(crate) async fn send(&self, slot: Slot) -> Result<(), Slot> {
-        if self.cell.farewell_asked() != Farewell::None {
+        if self.farewell_asked() != Farewell::None {
             return Err(slot);
         }
-        self.cell.mailbox.send(slot).await
+        self.mailbox.send(slot).await
     }
 
     /// Whether the actor refuses new messages: it was asked to end for good, or its mailbox is
     /// closed (it stopped, or is stopping).
     pub(crate) fn refuses(&self) -> bool {
-        self.cell.farewell_asked() != Farewell::None || self.cell.mailbox.is_closed()
+        self.farewell_asked() != Farewell::None || self.mailbox.is_closed()
     }
 
     pub(crate) fn remove_ref(&self) {
-        if self.cell.remove_ref() {
+        if self.drop_ref() {
             self.wake();
         }
     }
@@ -644,7 +642,7 @@ impl MailboxHandle {
         if self.refuses() {
             return Err(Refused::Stopped(slot));
         }
-        self.cell.push_priority(slot).map_err(Refused::Stopped)?;
+        self.push_priority(slot).map_err(Refused::Stopped)?;
         self.wake();
         Ok(())
     }
@@ -652,6 +650,6 @@ impl MailboxHandle {
     /// Wakes the actor's task if it is idle, to look at its signals, references and priority lane:
     /// through the mailbox's one waker slot, not a message.
     fn wake(&self) {
-        self.cell.mailbox.wake();
+        self.mailbox.wake();
     }
 }

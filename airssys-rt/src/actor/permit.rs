@@ -96,7 +96,7 @@ impl std::error::Error for Stopped {}
 impl<A> fmt::Debug for SendPermit<'_, A> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SendPermit")
-            .field("to", &self.handle.cell.id)
+            .field("to", &self.handle.id)
             .finish_non_exhaustive()
     }
 }
@@ -114,7 +114,7 @@ impl<A: Actor> ActorRef<A> {
         if handle.refuses() {
             return Err(Stopped);
         }
-        let room = handle.cell.mailbox.reserve().await.map_err(|()| Stopped)?;
+        let room = handle.mailbox.reserve().await.map_err(|()| Stopped)?;
         Ok(SendPermit {
             handle,
             room,

@@ -75,7 +75,7 @@ impl<A: Actor> PreparedActor<A> {
 
     /// The actor's address.
     pub fn address(&self) -> ActorAddress {
-        self.handle.cell.address
+        self.handle.address
     }
 
     /// A reference to the actor, valid before and after it starts.
@@ -126,7 +126,7 @@ impl<A: Actor> fmt::Debug for PreparedActor<A> {
             f,
             "PreparedActor<{}>({})",
             core::any::type_name::<A>(),
-            self.handle.cell.address
+            self.handle.address
         )
     }
 }

@@ -191,7 +191,7 @@ pub(crate) async fn deliver(target: &Strong, system: &WeakSystem, slot: Slot) ->
     match target.handle().send(slot).await {
         Ok(()) => true,
         Err(slot) => {
-            link::closed(system, &target.handle().cell.id, slot);
+            link::closed(system, &target.handle().id, slot);
             false
         }
     }

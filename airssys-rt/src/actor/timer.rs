@@ -296,7 +296,7 @@ impl<A: Actor> Context<A> {
         A: Handler<M>,
         M: Message,
     {
-        let id = self.handle().cell.next_timer_id();
+        let id = self.handle().next_timer_id();
         let target = self.target_of(
             Strong::new(self.handle().clone()),
             <A as Handler<M>>::__INDEX,
@@ -313,7 +313,7 @@ impl<A: Actor> Context<A> {
         delay: Duration,
         repeat: Option<Repeat<M>>,
     ) -> TimerId {
-        let id = self.handle().cell.next_timer_id();
+        let id = self.handle().next_timer_id();
         let target = self.target_of(recipient.strong().clone(), recipient.index(), 0);
         self.arm(id, None, message, delay, repeat, target)
     }

@@ -304,12 +304,12 @@ impl MessageBroker {
             }
             Err(Refused::Full(slot)) => {
                 stats.mailbox_full.incr();
-                let target = route.handle.cell.address;
+                let target = route.handle.address;
                 (slot, RouteFailure::MailboxFull { target })
             }
             Err(Refused::Stopped(slot)) => {
                 stats.stopped.incr();
-                let target = route.handle.cell.address;
+                let target = route.handle.address;
                 (slot, RouteFailure::Stopped { target })
             }
         };
@@ -449,7 +449,7 @@ impl MessageBroker {
             None => {
                 stats.unhandled.incr();
                 Err(RouteFailure::Unhandled {
-                    target: route.handle.cell.address,
+                    target: route.handle.address,
                     message_type: M::MESSAGE_TYPE,
                     handles: route.handled_names(),
                 })

@@ -332,7 +332,7 @@ impl AddressResolver {
         self.system
             .routes()
             .get(&routing_key)
-            .map(|route| route.handle.cell.address)
+            .map(|route| route.handle.address)
     }
 
     /// A typed reference to the actor registered as `name`, checked to be an `A`.

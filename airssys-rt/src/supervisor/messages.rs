@@ -78,11 +78,7 @@ pub struct ChildRef {
 
 impl fmt::Debug for ChildRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "ChildRef<{}>({})",
-            self.type_name, self.handle.cell.address
-        )
+        write!(f, "ChildRef<{}>({})", self.type_name, self.handle.address)
     }
 }
 

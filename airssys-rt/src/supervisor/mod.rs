@@ -221,7 +221,7 @@ impl Parent {
         if self.exits.send(exit).is_ok() {
             // The supervisor's mailbox is unbounded; if it is closed, the supervisor is stopping and
             // reads its exits directly.
-            let _ = self.supervisor.cell.mailbox.try_send(Slot {
+            let _ = self.supervisor.mailbox.try_send(Slot {
                 message: ErasedEnvelope::new(ChildExited),
                 index: <Supervisor as Handler<ChildExited>>::__INDEX,
                 timer: 0,
@@ -312,7 +312,7 @@ impl Supervisor {
             .iter()
             .map(|child| ChildInfo {
                 id: child.spec.id.clone(),
-                address: child.strong.handle().cell.address,
+                address: child.strong.handle().address,
                 actor: child.spec.start.type_name(),
                 restart: child.spec.restart,
                 running: matches!(child.state, ChildState::Running),

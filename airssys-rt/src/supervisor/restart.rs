@@ -41,7 +41,7 @@ impl Supervisor {
             supervision.events.report(SupervisionEvent {
                 supervisor: ctx.address(),
                 child: child.spec.id.clone(),
-                address: child.strong.handle().cell.address,
+                address: child.strong.handle().address,
                 at: Instant::now(),
                 kind,
             });
@@ -51,7 +51,7 @@ impl Supervisor {
     /// Adds a child, not started yet.
     pub(super) fn insert(&mut self, spec: ErasedChildSpec, ctx: &Context<Self>) -> u64 {
         let (handle, dormant) = spec.start.create(ctx.system(), spec.options.clone());
-        handle.cell.set_supervised(true);
+        handle.set_supervised(true);
         self.next_key += 1;
         let key = self.next_key;
         self.children.push(Child {
@@ -84,7 +84,7 @@ impl Supervisor {
         else {
             return;
         };
-        if child.strong.handle().cell.farewell_asked() == Farewell::Stop {
+        if child.strong.handle().farewell_asked() == Farewell::Stop {
             // Stopped for good while it waited for this start: it is not started, and `process`
             // removes it.
             dormant.reason = StopReason::Stopped;
@@ -244,7 +244,7 @@ impl Supervisor {
         child.consecutive += 1;
         // SplitMix64 over a per-supervisor sequence: jitter without a dependency.
         self.random = self.random.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.random ^ child.strong.handle().cell.address.routing_key();
+        let mut z = self.random ^ child.strong.handle().address.routing_key();
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^= z >> 31;
@@ -323,7 +323,7 @@ impl Supervisor {
         };
         self.event(ctx, index, SupervisionEventKind::Removed(reason.clone()));
         let child = self.children.remove(index);
-        child.strong.handle().cell.set_supervised(false);
+        child.strong.handle().set_supervised(false);
         reason
     }
 
