@@ -374,6 +374,15 @@ pub(crate) fn run<A: Actor>(
     )
 }
 
+/// What an incarnation's task owns, in the order it drops: the actor's state and its context (with its
+/// timers and tasks) before the guard, which publishes the stop. Whoever waits for the stop then finds
+/// the state dropped, however the task ended (returned, or dropped by a kill).
+struct Incarnation<A> {
+    actor: A,
+    ctx: Context<A>,
+    guard: StopGuard,
+}
+
 /// `on_started`, if any, is told once `on_start` has returned; dropped unsent if the start failed or
 /// the actor was killed first (the waiter then reads the stop reason).
 #[allow(
@@ -381,22 +390,24 @@ pub(crate) fn run<A: Actor>(
     reason = "an `async fn` would keep a second copy of its arguments"
 )]
 fn run_guarded<A: Actor>(
-    mut actor: A,
-    mut guard: StopGuard,
-    mut ctx: Context<A>,
+    actor: A,
+    guard: StopGuard,
+    ctx: Context<A>,
     started: bool,
     on_started: Option<oneshot::Sender<()>>,
 ) -> impl Future<Output = ()> + Send {
+    let mut incarnation = Incarnation { actor, ctx, guard };
     // An `async` block over the arguments, not an `async fn`: an `async fn` keeps a second copy of
     // its arguments in its state (the actor, its context and its guard: this task's largest part).
     async move {
+        let Incarnation { actor, ctx, guard } = &mut incarnation;
         let cell = guard.dormant().cell.clone();
         if cell.pending_signal() == Signal::Kill {
             return;
         }
         if !started
             && let Err(panic) =
-                guarded(actor.on_start(&mut ctx), &cell.id, || "on_start".to_owned()).await
+                guarded(actor.on_start(ctx), &cell.id, || "on_start".to_owned()).await
         {
             // A failed start is not a stop: `on_stop` runs only for actors that started.
             ctx.system().report_panic(&panic, stops(&cell));
@@ -406,7 +417,7 @@ fn run_guarded<A: Actor>(
         if let Some(on_started) = on_started {
             let _ = on_started.send(());
         }
-        let reason = message_loop(&mut actor, &mut guard.dormant().mailbox, &mut ctx, &cell).await;
+        let reason = message_loop(actor, &mut guard.dormant().mailbox, ctx, &cell).await;
         if reason == StopReason::Killed {
             // Killed between two messages: as a kill anywhere else, no `on_stop`.
             return;
@@ -415,7 +426,7 @@ fn run_guarded<A: Actor>(
             // Refuse new messages at once: senders get theirs back instead of queueing them for nobody.
             guard.dormant().mailbox.close();
         }
-        let reason = match guarded(actor.on_stop(&mut ctx, &reason), &cell.id, || {
+        let reason = match guarded(actor.on_stop(ctx, &reason), &cell.id, || {
             "on_stop".to_owned()
         })
         .await
