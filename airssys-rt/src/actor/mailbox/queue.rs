@@ -236,7 +236,7 @@ impl<T> Queue<T> {
             let block = self.tail_block.load(Acquire);
             match self
                 .tail
-                .compare_exchange_weak(tail, index(at + 1), AcqRel, Acquire)
+                .compare_exchange(tail, index(at + 1), AcqRel, Acquire)
             {
                 Ok(_) => {
                     if at_offset + 1 == CAP {
@@ -414,7 +414,7 @@ impl<T> Queue<T> {
             }
             match self
                 .tail
-                .compare_exchange_weak(tail, tail | CLOSED, AcqRel, Acquire)
+                .compare_exchange(tail, tail | CLOSED, AcqRel, Acquire)
             {
                 Ok(_) => return,
                 Err(now) => tail = now,

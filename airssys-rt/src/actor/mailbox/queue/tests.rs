@@ -195,8 +195,17 @@ mod model {
 
     use super::super::{Pop, Queue};
 
-    /// Takes values until `n` arrived, sleeping on the queue's waker between them: a lost wake-up is a
-    /// deadlock, which loom reports.
+    /// Every interleaving with up to two preemptions (loom's advice: most bugs need no more), and room
+    /// for the senders' waits for a block installation, each a loop of yields.
+    fn model(f: impl Fn() + Sync + Send + 'static) {
+        let mut builder = loom::model::Builder::new();
+        builder.preemption_bound = Some(2);
+        builder.max_branches = 100_000;
+        builder.check(f);
+    }
+
+    /// Takes values until `n` arrived, sleeping on the queue's waker between them (each sleep detaches
+    /// the block of an empty queue): a lost wake-up is a deadlock, which loom reports.
     fn receive(queue: &Queue<usize>, n: usize) -> Vec<usize> {
         let mut got = Vec::new();
         while got.len() < n {
@@ -204,39 +213,49 @@ mod model {
             let value =
                 loom::future::block_on(core::future::poll_fn(|cx| unsafe { queue.poll_pop(cx) }));
             got.push(value.expect("never closed"));
-            // SAFETY: as above.
-            unsafe { queue.detach() };
         }
         got
     }
 
     #[test]
-    fn two_senders_across_a_block_boundary_with_detaches() {
-        loom::model(|| {
+    fn two_senders_racing_for_the_last_slot_of_a_block() {
+        model(|| {
             let queue = Arc::new(Queue::new());
-            let a = {
-                let queue = queue.clone();
-                thread::spawn(move || {
-                    queue.push(1).unwrap();
-                    queue.push(2).unwrap();
+            // One slot of the first block (of 2) is taken: the two senders race for the last slot,
+            // whose winner installs the next block while the other waits for it.
+            queue.push(0).unwrap();
+            let senders: Vec<_> = [1, 2]
+                .into_iter()
+                .map(|value| {
+                    let queue = queue.clone();
+                    thread::spawn(move || queue.push(value).unwrap())
                 })
-            };
-            let b = {
-                let queue = queue.clone();
-                thread::spawn(move || queue.push(10).unwrap())
-            };
-            let got = receive(&queue, 3);
-            a.join().unwrap();
-            b.join().unwrap();
-            let ones: Vec<_> = got.iter().copied().filter(|v| *v < 10).collect();
-            assert_eq!(ones, [1, 2], "per-sender order: {got:?}");
-            assert!(got.contains(&10));
+                .collect();
+            // Racing them: take the first value, and look for the next one.
+            // SAFETY: this thread is the only consumer (here and below).
+            assert_eq!(unsafe { queue.pop() }, Pop::Item(0));
+            let mut got = Vec::new();
+            // SAFETY: as above.
+            if let Pop::Item(value) = unsafe { queue.pop() } {
+                got.push(value);
+            }
+            for sender in senders {
+                sender.join().unwrap();
+            }
+            // SAFETY: as above.
+            while let Pop::Item(value) = unsafe { queue.pop() } {
+                got.push(value);
+            }
+            got.sort_unstable();
+            assert_eq!(got, [1, 2]);
+            // SAFETY: as above.
+            assert_eq!(unsafe { queue.pop() }, Pop::Empty);
         });
     }
 
     #[test]
     fn a_send_racing_the_close_is_taken_or_given_back() {
-        loom::model(|| {
+        model(|| {
             let queue = Arc::new(Queue::new());
             queue.push(1).unwrap();
             let sender = {
@@ -265,7 +284,7 @@ mod model {
 
     #[test]
     fn a_send_racing_a_detach_is_never_lost() {
-        loom::model(|| {
+        model(|| {
             let queue = Arc::new(Queue::new());
             queue.push(1).unwrap();
             let sender = {
