@@ -252,3 +252,55 @@ pub fn wrong_handler(message: &ErasedEnvelope) -> ! {
 pub use crate::actor::async_handlers_reply_with_the_message_result as assert_reply_type;
 pub use crate::actor::handler_futures_must_be_send as assert_send_future;
 pub use crate::actor::handlers_reply_with_the_message_result as assert_sync_reply_type;
+
+/// The mailbox's queue, for the benches that compare it with other queues (`benches/queue.rs`).
+pub mod queue {
+    use std::sync::Arc;
+
+    use crate::actor::mailbox::queue::{Pop, Queue};
+
+    /// A sending side of the queue.
+    #[derive(Debug)]
+    pub struct Sender<T>(Arc<Queue<T>>);
+
+    impl<T> Clone for Sender<T> {
+        fn clone(&self) -> Self {
+            Sender(self.0.clone())
+        }
+    }
+
+    /// The one receiving side of the queue.
+    #[derive(Debug)]
+    pub struct Receiver<T>(Arc<Queue<T>>);
+
+    /// A queue as an actor's mailbox has one.
+    pub fn queue<T: Send>() -> (Sender<T>, Receiver<T>) {
+        let queue = Arc::new(Queue::new());
+        (Sender(queue.clone()), Receiver(queue))
+    }
+
+    impl<T> Sender<T> {
+        /// Queues `value`.
+        pub fn push(&self, value: T) -> Result<(), T> {
+            self.0.push(value)
+        }
+    }
+
+    impl<T> Receiver<T> {
+        /// The next value, if one is ready.
+        pub fn pop(&mut self) -> Option<T> {
+            // SAFETY: there is one `Receiver` per queue (it is not `Clone`), and `&mut self` keeps its
+            // calls one at a time.
+            match unsafe { self.0.pop() } {
+                Pop::Item(value) => Some(value),
+                Pop::Empty | Pop::Busy | Pop::Closed => None,
+            }
+        }
+
+        /// Gives an empty queue's block back, as a sleeping actor does.
+        pub fn detach(&mut self) {
+            // SAFETY: as in `pop`.
+            unsafe { self.0.detach() };
+        }
+    }
+}
