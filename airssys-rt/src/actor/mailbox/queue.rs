@@ -95,24 +95,31 @@ type ValueCell<T> = UnsafeCell<MaybeUninit<T>>;
 #[cfg(loom)]
 type ValueCell<T> = loom::cell::UnsafeCell<MaybeUninit<T>>;
 
+/// `repr(C)`: the link is the first word, which the recycler uses for its own list (see [`blocks`]).
+#[repr(C)]
 struct Block<T> {
     next: AtomicPtr<Block<T>>,
     slots: [Slot<T>; CAP],
 }
 
 impl<T> Block<T> {
-    /// A block from the recycler, with every slot unwritten.
+    /// A block from the recycler, with every slot unwritten. A recycled block comes back clean (see
+    /// [`free`](Block::free)): only its link is written. Under loom every block is fresh, and each
+    /// atomic a model object built in place.
     fn new() -> *mut Block<T> {
-        let block = blocks::alloc::<Block<T>>();
-        // SAFETY: `block` is memory for a `Block<T>`, ours alone; each field is written once, in place,
-        // without reading the uninitialized memory (a value stays uninitialized until it is written).
+        let (block, fresh) = blocks::alloc::<Block<T>>();
+        // SAFETY: `block` is memory for a `Block<T>`, ours alone; each field is written in place,
+        // without reading uninitialized memory (a value stays uninitialized until it is written). A
+        // block that is not fresh has every mark 0 already: the recycler keeps all but the link.
         unsafe {
             ptr::addr_of_mut!((*block).next).write(AtomicPtr::new(ptr::null_mut()));
-            let slots = ptr::addr_of_mut!((*block).slots).cast::<Slot<T>>();
-            for i in 0..CAP {
-                ptr::addr_of_mut!((*slots.add(i)).state).write(AtomicUsize::new(0));
-                ptr::addr_of_mut!((*slots.add(i)).value)
-                    .write(ValueCell::new(MaybeUninit::uninit()));
+            if fresh {
+                let slots = ptr::addr_of_mut!((*block).slots).cast::<Slot<T>>();
+                for i in 0..CAP {
+                    ptr::addr_of_mut!((*slots.add(i)).state).write(AtomicUsize::new(0));
+                    ptr::addr_of_mut!((*slots.add(i)).value)
+                        .write(ValueCell::new(MaybeUninit::uninit()));
+                }
             }
         }
         block
@@ -120,7 +127,9 @@ impl<T> Block<T> {
 
     /// # Safety
     ///
-    /// `block` came from [`Block::new`], holds no value any more, and nothing uses it after this call.
+    /// `block` came from [`Block::new`], holds no value any more, every slot's mark is 0 again (the
+    /// consumer clears a mark as it takes the value; a slot never claimed was never marked), and
+    /// nothing uses it after this call.
     unsafe fn free(block: *mut Block<T>) {
         // SAFETY: the fields hold no resources of their own (loom's atomics do, and are dropped).
         unsafe {
@@ -315,6 +324,9 @@ impl<T> Queue<T> {
         // SAFETY: the mark was set after the value was written (release), and we saw it (acquire);
         // the value is taken once, as the position moves past it.
         let value = unsafe { read(slot) };
+        // Clean for the recycler: a block comes back with every mark 0. Relaxed: whoever uses the
+        // block next gets it through this thread or the recycler's lock.
+        slot.state.store(0, Relaxed);
         if at + 1 == CAP {
             // The sender of the last slot linked the next block before it wrote the slot.
             // SAFETY: the block is still ours.

@@ -8,7 +8,10 @@
 //! [`BATCH`] blocks. The depot keeps at most [`DEPOT_MAX`] batches (256 KiB); beyond that, and on a
 //! thread that is exiting, chunks go back to the allocator. An idle actor holds none of them.
 //!
-//! Types whose block does not fit a chunk are allocated one by one, and so is every block under loom.
+//! A recycled chunk comes out **as it went in, but for its first word** (the list's link): the queue
+//! gives a block back only once every slot's mark is cleared again, so a recycled block needs no
+//! initialization but its link; [`alloc`] says whether the memory is fresh instead. Types whose block
+//! does not fit a chunk are allocated one by one, and so is every block under loom.
 
 use core::alloc::Layout;
 use core::ptr;
@@ -24,15 +27,16 @@ const fn recycled<T>() -> bool {
     !cfg!(loom) && size_of::<T>() <= CHUNK.size() && align_of::<T>() <= CHUNK.align()
 }
 
-/// Memory for one `T`, uninitialized.
-pub(super) fn alloc<T>() -> *mut T {
+/// Memory for one `T`, and whether it is fresh (uninitialized). Memory that is not fresh holds what
+/// was given back with it to [`free`], but for its first word, which is undefined.
+pub(super) fn alloc<T>() -> (*mut T, bool) {
     if recycled::<T>() {
         if let Some(chunk) = local::take() {
-            return chunk.cast();
+            return (chunk.cast(), false);
         }
-        return fresh(CHUNK).cast();
+        return (fresh(CHUNK).cast(), true);
     }
-    fresh(Layout::new::<T>()).cast()
+    (fresh(Layout::new::<T>()).cast(), true)
 }
 
 /// Gives back memory from [`alloc`], whose `T` has been moved out or dropped.
