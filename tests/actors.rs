@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use airssys_rt::broker::DeadLetterReason;
 use airssys_rt::prelude::*;
 use airssys_rt::{MailboxKind, SpawnOptions};
 use airssys_rt_suite::poll_once;
@@ -190,6 +191,52 @@ async fn a_full_bounded_mailbox_returns_told_messages_and_makes_send_wait() {
         10,
         "Block, 8 queued, then the one that waited: in order"
     );
+}
+
+/// Senders waiting for room are served in the order they began to wait; one whose wait is cancelled
+/// leaves its message as a dead letter; a stop gives every sender still waiting its message back.
+#[tokio::test]
+async fn waiting_senders_are_served_in_order_and_nothing_they_hold_is_lost() {
+    let system = ActorSystem::new();
+    let mut dead = system.broker().dead_letters();
+    let recorder = recorder();
+    let gate = recorder.gate.clone();
+    let actor = system.spawn_with(
+        recorder,
+        SpawnOptions::default().mailbox(MailboxKind::Bounded(1)),
+    );
+    actor.tell(Block).unwrap();
+    gate.entered.notified().await;
+    actor.tell(Seq { sender: 0, n: 0 }).unwrap(); // the one slot is taken
+    let mut first = Box::pin(actor.send(Seq { sender: 1, n: 0 }));
+    let mut cancelled = Box::pin(actor.send(Seq { sender: 2, n: 0 }));
+    let mut third = Box::pin(actor.send(Seq { sender: 3, n: 0 }));
+    for send in [&mut first, &mut cancelled, &mut third] {
+        assert!(poll_once(send).await.is_none(), "the mailbox is full");
+    }
+    drop(cancelled);
+    let letter = dead.recv().await.unwrap();
+    assert_eq!(*letter.reason(), DeadLetterReason::SendCancelled);
+    assert_eq!(letter.take::<Seq>(), Some(Seq { sender: 2, n: 0 }));
+
+    // One slot frees up: it goes to the first waiter, not to the one polled first now.
+    gate.open(1);
+    first.await.unwrap();
+    assert!(
+        poll_once(&mut third).await.is_none(),
+        "the third sender waits behind the first one's message"
+    );
+
+    // The stop overtakes the queued message (a dead letter) and wakes the third sender.
+    actor.stop();
+    match third.await {
+        Err(SendError::Stopped(message)) => assert_eq!(message, Seq { sender: 3, n: 0 }),
+        other => panic!("expected the message back, got {other:?}"),
+    }
+    assert_eq!(actor.wait_for_stop().await, StopReason::Stopped);
+    let letter = dead.recv().await.unwrap();
+    assert!(matches!(letter.reason(), DeadLetterReason::Stopped(_)));
+    assert_eq!(letter.take::<Seq>(), Some(Seq { sender: 1, n: 0 }));
 }
 
 #[tokio::test(start_paused = true)]

@@ -311,7 +311,12 @@ impl ActorSystem {
         let address = ActorAddress::from_id(NonZeroU64::new(id).expect("actor ids start at 1"));
         let mailbox = options.mailbox.unwrap_or(self.inner.default_mailbox);
         let id = ActorId::new(address, <A as TypeOf>::ACTOR_TYPE, options.name);
-        let cell = Arc::new(ActorCell::new(id, mailbox, options.dedicated_thread));
+        let cell = Arc::new(ActorCell::new(
+            id,
+            mailbox,
+            options.dedicated_thread,
+            WeakSystem(Arc::downgrade(&self.inner)),
+        ));
         let receiver = mailbox::MailboxReceiver::new(cell.clone());
         let handle = cell.clone();
         self.inner.routes.insert(

@@ -160,17 +160,21 @@ impl<A: Actor> ActorRef<A> {
         )
     }
 
-    /// Sends `message`, waiting for room in a bounded mailbox: backpressure.
+    /// Sends `message`, waiting for room in a bounded mailbox: backpressure. Senders that wait are
+    /// served in the order they began to wait, ahead of any later `tell`.
     ///
     /// # Errors
     ///
-    /// Gives the message back in [`SendError::Stopped`] when the actor has stopped.
+    /// Gives the message back in [`SendError::Stopped`] when the actor has stopped, including to a
+    /// sender still waiting for room when it stops.
     ///
     /// # Cancel safety
     ///
-    /// Not cancel safe: if the future is dropped while it waits for room, the message is dropped with
-    /// it. Where the wait may be cancelled, [`reserve`](ActorRef::reserve) room first, then send into
-    /// the permit.
+    /// Cancel safe: if the future is dropped while it waits for room, the message was not sent, and
+    /// it is not lost either: it becomes a [dead letter](crate::broker::MessageBroker::dead_letters)
+    /// ([`DeadLetterReason::SendCancelled`](crate::broker::DeadLetterReason::SendCancelled)), with its
+    /// payload. To keep the message in hand instead, [`reserve`](ActorRef::reserve) room first, then
+    /// send into the permit.
     pub async fn send<M>(&self, message: M) -> Result<(), SendError<M>>
     where
         A: Handler<M>,

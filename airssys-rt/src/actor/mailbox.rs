@@ -144,14 +144,6 @@ impl Mailbox {
         })
     }
 
-    /// Enqueues, waiting for room in a bounded mailbox. `Err` gives the slot back: the actor stopped.
-    pub(crate) async fn send(&self, slot: Slot) -> Result<(), Slot> {
-        match self.reserve().await {
-            Ok(room) => room.send(slot),
-            Err(()) => Err(slot),
-        }
-    }
-
     /// Whether the mailbox is closed: the actor stopped, or is stopping.
     pub(crate) fn is_closed(&self) -> bool {
         self.queue.is_closed()
@@ -255,6 +247,8 @@ impl MailboxReceiver {
 pub(crate) struct ActorCell {
     /// Its messages.
     pub(crate) mailbox: Mailbox,
+    /// Its system, held weakly: where a message that could not be delivered is reported.
+    system: crate::system::WeakSystem,
     pub(crate) address: ActorAddress,
     /// Its address, type and name, for people.
     pub(crate) id: ActorId,
@@ -339,9 +333,15 @@ impl core::fmt::Debug for ActorCell {
 }
 
 impl ActorCell {
-    pub(crate) fn new(id: ActorId, kind: MailboxKind, dedicated_thread: bool) -> Self {
+    pub(crate) fn new(
+        id: ActorId,
+        kind: MailboxKind,
+        dedicated_thread: bool,
+        system: crate::system::WeakSystem,
+    ) -> Self {
         ActorCell {
             mailbox: Mailbox::new(kind),
+            system,
             address: id.address(),
             id,
             dedicated_thread,
@@ -596,12 +596,54 @@ impl MailboxHandle {
     }
 
     /// Enqueues, waiting for room in a bounded mailbox; refused once the actor was asked to end for
-    /// good. `Err` gives the slot back.
+    /// good. `Err` gives the slot back. A wait for room that is dropped (cancelled) reports its message
+    /// as a dead letter ([`DeadLetterReason::SendCancelled`]): nothing is dropped silently.
+    ///
+    /// [`DeadLetterReason::SendCancelled`]: crate::broker::DeadLetterReason::SendCancelled
     pub(crate) async fn send(&self, slot: Slot) -> Result<(), Slot> {
         if self.farewell_asked() != Farewell::None {
             return Err(slot);
         }
-        self.mailbox.send(slot).await
+        let slot = match self.mailbox.try_send(slot) {
+            Ok(()) => return Ok(()),
+            Err(Refused::Stopped(slot)) => return Err(slot),
+            Err(Refused::Full(slot)) => slot,
+        };
+        /// The message of a send waiting for room; a dead letter if the wait is dropped.
+        struct Waiting<'a> {
+            slot: Option<Slot>,
+            cell: &'a ActorCell,
+        }
+        impl Drop for Waiting<'_> {
+            fn drop(&mut self) {
+                if let Some(slot) = self.slot.take() {
+                    self.cell.cancelled(slot);
+                }
+            }
+        }
+        let mut waiting = Waiting {
+            slot: Some(slot),
+            cell: self,
+        };
+        let room = self.mailbox.reserve().await;
+        let Some(slot) = waiting.slot.take() else {
+            unreachable!("the slot is taken once, here or by the drop")
+        };
+        match room {
+            Ok(room) => room.send(slot),
+            Err(()) => Err(slot),
+        }
+    }
+
+    /// Reports the message of a cancelled send as a dead letter (or counts it, if no one listens).
+    #[cold]
+    fn cancelled(&self, slot: Slot) {
+        let Some(system) = self.system.upgrade() else {
+            return;
+        };
+        let reason = crate::broker::DeadLetterReason::SendCancelled;
+        let letter = crate::broker::DeadLetter::new(self.id.clone(), slot.message, false, reason);
+        system.report_dead_letter(letter);
     }
 
     /// Whether the actor refuses new messages: it was asked to end for good, or its mailbox is

@@ -530,17 +530,23 @@ async fn message_loop<A: Actor>(
                     reply::fail_orphans(None);
                 }
                 // Sleep until a message arrives, or until something the loop checks above changes:
-                // a signal, the last reference, the priority lane (each wakes the task).
-                let woken = core::future::poll_fn(|cx| match mailbox.poll_recv(cx) {
-                    Poll::Ready(next) => Poll::Ready(Some(next)),
-                    Poll::Pending
-                        if cell.pending_signal() != Signal::None
-                            || cell.has_priority()
-                            || (!cell.has_refs() && closed_with.is_none()) =>
-                    {
-                        Poll::Ready(None)
+                // a signal, the last reference, the priority lane (each wakes the task). Those are
+                // looked at first, so that a stop raised while a message was arriving still
+                // overtakes it, and again after the poll has registered the waker.
+                let changed = || {
+                    cell.pending_signal() != Signal::None
+                        || cell.has_priority()
+                        || (!cell.has_refs() && closed_with.is_none())
+                };
+                let woken = core::future::poll_fn(|cx| {
+                    if changed() {
+                        return Poll::Ready(None);
                     }
-                    Poll::Pending => Poll::Pending,
+                    match mailbox.poll_recv(cx) {
+                        Poll::Ready(next) => Poll::Ready(Some(next)),
+                        Poll::Pending if changed() => Poll::Ready(None),
+                        Poll::Pending => Poll::Pending,
+                    }
                 })
                 .await;
                 match woken {

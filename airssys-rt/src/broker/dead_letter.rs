@@ -26,6 +26,10 @@ pub enum DeadLetterReason {
     /// The target's bounded mailbox was full: a message [published](crate::broker::Topic::publish) to
     /// a subscriber that could not take it.
     MailboxFull,
+    /// A [`send`](crate::ActorRef::send) waiting for room in the target's full bounded mailbox was
+    /// dropped (cancelled: a `select!` branch that lost, a timeout) with the message. To keep the
+    /// message instead, [`reserve`](crate::ActorRef::reserve) room first.
+    SendCancelled,
 }
 
 impl fmt::Display for DeadLetterReason {
@@ -36,6 +40,9 @@ impl fmt::Display for DeadLetterReason {
             }
             DeadLetterReason::Closed => f.write_str("the target's mailbox was closed"),
             DeadLetterReason::MailboxFull => f.write_str("the target's mailbox was full"),
+            DeadLetterReason::SendCancelled => {
+                f.write_str("a send waiting for room in the target's mailbox was cancelled")
+            }
         }
     }
 }
