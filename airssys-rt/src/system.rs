@@ -9,8 +9,9 @@ use std::time::Duration;
 use tokio::runtime::Handle;
 
 use crate::actor::actor_ref::Strong;
+use crate::actor::dormant::Dormant;
 use crate::actor::mailbox::{self, ActorCell, Farewell, MailboxHandle, MailboxKind, Signal};
-use crate::actor::run::{self, Dormant};
+use crate::actor::run;
 use crate::actor::{Actor, ActorId, ActorRef, Context, PreparedActor};
 use crate::address::ActorAddress;
 use crate::broker::dead_letter::{DeadLetter, DeadLetterSink};

@@ -108,7 +108,9 @@
 pub(crate) mod actor_ref;
 mod ask;
 pub mod blocking;
+pub(crate) mod cell;
 mod context;
+pub(crate) mod dormant;
 pub(crate) mod error;
 mod identity;
 pub mod link;

@@ -4,9 +4,9 @@ use core::fmt;
 use core::marker::PhantomData;
 use std::sync::Arc;
 
+use crate::actor::dormant::Dormant;
 use crate::actor::error::StopReason;
 use crate::actor::mailbox::MailboxHandle;
-use crate::actor::run::Dormant;
 use crate::actor::{Actor, ActorRef};
 use crate::address::ActorAddress;
 use crate::system::ActorSystem;

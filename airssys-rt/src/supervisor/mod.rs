@@ -122,8 +122,8 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use crate::actor::actor_ref::Strong;
+use crate::actor::dormant::Dormant;
 use crate::actor::mailbox::{Farewell, MailboxHandle, Signal, Slot};
-use crate::actor::run::Dormant;
 use crate::actor::{Actor, ActorRef, AskError, Context, Handler, StopReason, TimerId};
 use crate::address::ActorAddress;
 use crate::envelope::ErasedEnvelope;

@@ -7,8 +7,9 @@ use core::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::actor::dormant::Dormant;
 use crate::actor::mailbox::MailboxHandle;
-use crate::actor::run::{self, Dormant};
+use crate::actor::run;
 use crate::actor::{Actor, ActorRef, MailboxKind};
 use crate::supervisor::{Parent, Supervisor};
 use crate::system::{ActorSystem, SpawnOptions};
