@@ -69,7 +69,8 @@ pub(crate) struct Mailbox {
     queue: queue::Queue<Slot>,
     /// A bounded mailbox's free room: one permit per message it can still take. Fair (waiting senders
     /// are served in order), and closed with the mailbox, which wakes them all with their message back.
-    room: Option<tokio::sync::Semaphore>,
+    /// Boxed: the 40-byte semaphore would sit in the cell of every unbounded actor too.
+    room: Option<Box<tokio::sync::Semaphore>>,
 }
 
 /// Room reserved in a mailbox, for one message: see [`Mailbox::reserve`].
@@ -99,7 +100,7 @@ impl Mailbox {
                     capacity > 0,
                     "a bounded mailbox needs a capacity of at least 1"
                 );
-                Some(tokio::sync::Semaphore::new(capacity))
+                Some(Box::new(tokio::sync::Semaphore::new(capacity)))
             }
         };
         Mailbox {
