@@ -128,6 +128,20 @@ fn recorder() -> Recorder {
     Recorder::default()
 }
 
+/// A recorder with a bounded mailbox of `capacity`, busy in `Block` with its mailbox empty, and the
+/// gate that lets `Block` finish.
+async fn busy_recorder(system: &ActorSystem, capacity: usize) -> (ActorRef<Recorder>, Gate) {
+    let recorder = recorder();
+    let gate = recorder.gate.clone();
+    let actor = system.spawn_with(
+        recorder,
+        SpawnOptions::default().mailbox(MailboxKind::Bounded(capacity)),
+    );
+    actor.tell(Block).unwrap();
+    gate.entered.notified().await;
+    (actor, gate)
+}
+
 #[tokio::test]
 async fn one_sender_one_million_messages_arrive_in_order() {
     let system = ActorSystem::new();
@@ -162,15 +176,7 @@ async fn four_concurrent_senders_deliver_exactly_one_million_in_per_sender_order
 #[tokio::test]
 async fn a_full_bounded_mailbox_returns_told_messages_and_makes_send_wait() {
     let system = ActorSystem::new();
-    let recorder = recorder();
-    let gate = recorder.gate.clone();
-    let actor = system.spawn_with(
-        recorder,
-        SpawnOptions::default().mailbox(MailboxKind::Bounded(8)),
-    );
-
-    actor.tell(Block).unwrap();
-    gate.entered.notified().await; // the actor holds `Block`; its mailbox is empty
+    let (actor, gate) = busy_recorder(&system, 8).await;
     for n in 0..8 {
         actor.tell(Seq { sender: 0, n }).unwrap();
     }
@@ -199,14 +205,7 @@ async fn a_full_bounded_mailbox_returns_told_messages_and_makes_send_wait() {
 async fn waiting_senders_are_served_in_order_and_nothing_they_hold_is_lost() {
     let system = ActorSystem::new();
     let mut dead = system.broker().dead_letters();
-    let recorder = recorder();
-    let gate = recorder.gate.clone();
-    let actor = system.spawn_with(
-        recorder,
-        SpawnOptions::default().mailbox(MailboxKind::Bounded(1)),
-    );
-    actor.tell(Block).unwrap();
-    gate.entered.notified().await;
+    let (actor, gate) = busy_recorder(&system, 1).await;
     actor.tell(Seq { sender: 0, n: 0 }).unwrap(); // the one slot is taken
     let mut first = Box::pin(actor.send(Seq { sender: 1, n: 0 }));
     let mut cancelled = Box::pin(actor.send(Seq { sender: 2, n: 0 }));
@@ -242,15 +241,7 @@ async fn waiting_senders_are_served_in_order_and_nothing_they_hold_is_lost() {
 #[tokio::test(start_paused = true)]
 async fn an_ask_times_out_and_a_full_mailbox_gives_the_message_back() {
     let system = ActorSystem::new();
-    let recorder = recorder();
-    let gate = recorder.gate.clone();
-    let actor = system.spawn_with(
-        recorder,
-        SpawnOptions::default().mailbox(MailboxKind::Bounded(1)),
-    );
-
-    actor.tell(Block).unwrap();
-    gate.entered.notified().await;
+    let (actor, gate) = busy_recorder(&system, 1).await;
     // Delivered, but the actor is busy: the ask times out.
     let timed_out = actor.ask(Echo(1)).timeout(Duration::from_millis(50)).await;
     assert!(matches!(timed_out, Err(AskError::Timeout)), "{timed_out:?}");
@@ -267,14 +258,7 @@ async fn an_ask_times_out_and_a_full_mailbox_gives_the_message_back() {
 #[tokio::test]
 async fn an_ask_waits_for_room_in_a_bounded_mailbox() {
     let system = ActorSystem::new();
-    let recorder = recorder();
-    let gate = recorder.gate.clone();
-    let actor = system.spawn_with(
-        recorder,
-        SpawnOptions::default().mailbox(MailboxKind::Bounded(1)),
-    );
-    actor.tell(Block).unwrap();
-    gate.entered.notified().await;
+    let (actor, gate) = busy_recorder(&system, 1).await;
     actor.tell(Seq { sender: 0, n: 0 }).unwrap();
     let mut ask = Box::pin(actor.ask(Echo(7)).into_future());
     assert!(poll_once(&mut ask).await.is_none());
