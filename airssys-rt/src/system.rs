@@ -14,7 +14,7 @@ use crate::actor::mailbox::{self, ActorCell, Farewell, MailboxHandle, MailboxKin
 use crate::actor::run;
 use crate::actor::{Actor, ActorId, ActorRef, Context, PreparedActor};
 use crate::address::ActorAddress;
-use crate::broker::dead_letter::{DeadLetter, DeadLetterSink};
+use crate::broker::dead_letter::{DeadLetter, DeadLetterReason, DeadLetterSink};
 use crate::broker::resolver::{Names, RegisterError};
 use crate::broker::routing::{Route, RoutingTable, TypeOf};
 use crate::broker::stats::Stats;
@@ -99,6 +99,19 @@ pub(crate) struct WeakSystem(std::sync::Weak<SystemInner>);
 impl WeakSystem {
     pub(crate) fn upgrade(&self) -> Option<ActorSystem> {
         self.0.upgrade().map(|inner| ActorSystem { inner })
+    }
+
+    /// Reports `payload`, which never reached `target` (or could not be handled there), as a dead
+    /// letter, if the system still exists.
+    pub(crate) fn dead_letter(
+        &self,
+        target: &crate::ActorId,
+        payload: crate::envelope::ErasedEnvelope,
+        reason: DeadLetterReason,
+    ) {
+        if let Some(system) = self.0.upgrade() {
+            system.report_dead_letter(DeadLetter::new(target.clone(), payload, false, reason));
+        }
     }
 }
 

@@ -390,7 +390,10 @@ impl MailboxHandle {
         impl Drop for Waiting<'_> {
             fn drop(&mut self) {
                 if let Some(slot) = self.slot.take() {
-                    self.cell.cancelled(slot);
+                    let reason = crate::broker::DeadLetterReason::SendCancelled;
+                    self.cell
+                        .system
+                        .dead_letter(&self.cell.id, slot.message, reason);
                 }
             }
         }
@@ -406,17 +409,6 @@ impl MailboxHandle {
             Ok(room) => room.send(slot),
             Err(()) => Err(slot),
         }
-    }
-
-    /// Reports the message of a cancelled send as a dead letter (or counts it, if no one listens).
-    #[cold]
-    fn cancelled(&self, slot: Slot) {
-        let Some(system) = self.system.upgrade() else {
-            return;
-        };
-        let reason = crate::broker::DeadLetterReason::SendCancelled;
-        let letter = crate::broker::DeadLetter::new(self.id.clone(), slot.message, false, reason);
-        system.report_dead_letter(letter);
     }
 
     /// Whether the actor refuses new messages: it was asked to end for good, or its mailbox is

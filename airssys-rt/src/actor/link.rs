@@ -13,7 +13,7 @@ use crate::actor::ActorId;
 use crate::actor::StopReason;
 use crate::actor::mailbox::{MailboxHandle, Refused, Slot, Watcher};
 use crate::address::ActorAddress;
-use crate::broker::dead_letter::{DeadLetter, DeadLetterReason};
+use crate::broker::dead_letter::DeadLetterReason;
 use crate::envelope::ErasedEnvelope;
 use crate::message::Message;
 use crate::system::WeakSystem;
@@ -95,25 +95,15 @@ impl Delivery {
                 let system = self.system.clone();
                 self.runtime.spawn(async move {
                     if let Err(slot) = handle.send(slot).await {
-                        closed(&system, &handle.id, slot);
+                        system.dead_letter(&handle.id, slot.message, DeadLetterReason::Closed);
                     }
                 });
             }
-            Err(Refused::Stopped(slot)) => closed(&self.system, &handle.id, slot),
+            Err(Refused::Stopped(slot)) => {
+                self.system
+                    .dead_letter(&handle.id, slot.message, DeadLetterReason::Closed);
+            }
         }
-    }
-}
-
-/// A message whose target's mailbox was closed when it reached it (a system message, a timer's): a
-/// dead letter.
-pub(crate) fn closed(system: &WeakSystem, target: &ActorId, slot: Slot) {
-    if let Some(system) = system.upgrade() {
-        system.report_dead_letter(DeadLetter::new(
-            target.clone(),
-            slot.message,
-            false,
-            DeadLetterReason::Closed,
-        ));
     }
 }
 

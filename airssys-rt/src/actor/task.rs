@@ -79,7 +79,6 @@ use futures_core::Stream;
 use tokio::task::{AbortHandle, JoinSet};
 
 use crate::actor::actor_ref::Strong;
-use crate::actor::link;
 use crate::actor::mailbox::Slot;
 use crate::actor::{Actor, Context, Handler};
 use crate::envelope::ErasedEnvelope;
@@ -191,7 +190,9 @@ pub(crate) async fn deliver(target: &Strong, system: &WeakSystem, slot: Slot) ->
     match target.handle().send(slot).await {
         Ok(()) => true,
         Err(slot) => {
-            link::closed(system, &target.handle().id, slot);
+            // Its mailbox was closed when the message reached it.
+            let reason = crate::broker::DeadLetterReason::Closed;
+            system.dead_letter(&target.handle().id, slot.message, reason);
             false
         }
     }
