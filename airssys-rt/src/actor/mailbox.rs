@@ -143,6 +143,14 @@ impl Mailbox {
         self.queue.is_closed()
     }
 
+    /// Gives back the room of a message the actor took (a bounded mailbox's permit).
+    #[inline]
+    fn took_one(&self) {
+        if let Some(room) = &self.room {
+            room.add_permits(1);
+        }
+    }
+
     /// Wakes the actor's task if it waits for a message, to look at its signals and references.
     #[inline]
     pub(crate) fn wake(&self) {
@@ -190,9 +198,7 @@ impl MailboxReceiver {
         // its calls one at a time.
         match unsafe { mailbox.queue.pop() } {
             queue::Pop::Item(slot) => {
-                if let Some(room) = &mailbox.room {
-                    room.add_permits(1);
-                }
+                mailbox.took_one();
                 Ok(slot)
             }
             queue::Pop::Empty | queue::Pop::Busy => Err(Empty::Now),
@@ -213,8 +219,8 @@ impl MailboxReceiver {
         let mailbox = &cell.mailbox;
         // SAFETY: as in `try_recv`.
         let next = unsafe { mailbox.queue.poll_pop(cx) };
-        if let (core::task::Poll::Ready(Some(_)), Some(room)) = (&next, &mailbox.room) {
-            room.add_permits(1);
+        if let core::task::Poll::Ready(Some(_)) = next {
+            mailbox.took_one();
         }
         next
     }

@@ -78,6 +78,12 @@ const fn offset(position: usize) -> usize {
     position % LAP
 }
 
+/// The extra position of the lap `position` is in: the index there makes senders wait.
+#[inline]
+const fn lap_end(position: usize) -> usize {
+    position - offset(position) + CAP
+}
+
 /// The first position of the lap after the one `position` is in.
 #[inline]
 const fn next_lap(position: usize) -> usize {
@@ -209,7 +215,7 @@ impl<T> Queue<T> {
                     spare = Block::new();
                 }
                 // Claim the installation: others wait while the index is at a lap's extra position.
-                let installing = index(at - offset(at) + CAP);
+                let installing = index(lap_end(at));
                 match self
                     .tail
                     .compare_exchange(tail, installing, AcqRel, Acquire)
@@ -387,7 +393,7 @@ impl<T> Queue<T> {
         // Empty means the index is exactly our position: no flags, nothing claimed. Moving it to the
         // lap's extra position makes senders wait while we take the block away.
         let empty = index(head.position);
-        let hold = index(head.position - offset(head.position) + CAP);
+        let hold = index(lap_end(head.position));
         if self
             .tail
             .compare_exchange(empty, hold, AcqRel, Relaxed)
