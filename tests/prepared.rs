@@ -39,7 +39,8 @@ async fn a_ring_is_wired_before_any_of_its_actors_exists() {
     let prepared: Vec<_> = (0..3).map(|_| system.prepare::<Node>()).collect();
     let refs: Vec<_> = prepared.iter().map(|p| p.actor_ref()).collect();
     for (i, node) in prepared.into_iter().enumerate() {
-        node.start(Node {
+        // `refs` keeps every node alive.
+        let _ = node.start(Node {
             id: i as u32,
             next: refs[(i + 1) % refs.len()].clone(),
         });

@@ -30,6 +30,7 @@
 pub mod actor;
 pub mod address;
 pub mod broker;
+mod core;
 pub mod envelope;
 pub mod message;
 mod sink;
@@ -40,6 +41,7 @@ mod system;
 #[path = "private.rs"]
 pub mod __private;
 
+pub use crate::core::SpawnOptions;
 pub use actor::{
     Actor, ActorId, ActorPanic, ActorRef, AfterPanic, AskError, Context, Down, Exited, Handler,
     MailboxKind, MonitorRef, Recipient, ReplySender, SendError, SendPermit, StopReason,
@@ -47,7 +49,7 @@ pub use actor::{
 };
 pub use address::ActorAddress;
 pub use message::{Message, Storage};
-pub use system::{ActorSystem, ActorSystemBuilder, ShutdownReport, SpawnOptions};
+pub use system::{ActorSystem, ActorSystemBuilder, ShutdownReport};
 
 /// Derives [`Message`] for a struct or an enum.
 ///
@@ -131,8 +133,9 @@ pub mod prelude {
         Recipient, ReplySender, SendError, StopReason, StreamMessage, WeakActorRef,
     };
     pub use crate::address::ActorAddress;
+    pub use crate::core::SpawnOptions;
     pub use crate::message::Storage;
-    pub use crate::system::{ActorSystem, ShutdownReport, SpawnOptions};
+    pub use crate::system::{ActorSystem, ShutdownReport};
     /// The `Message` trait and its derive.
     pub use crate::{Message, actor, helper};
 }

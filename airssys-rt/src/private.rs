@@ -93,8 +93,8 @@ use core::future::Future;
 
 use tokio::sync::oneshot;
 
-use crate::actor::mailbox::Ask;
 use crate::actor::reply::ReplyResult;
+use crate::core::mailbox::Ask;
 use crate::message::Message;
 
 /// Runs a synchronous handler on the message in `message` and replies to an asker.
@@ -257,7 +257,7 @@ pub use crate::actor::handlers_reply_with_the_message_result as assert_sync_repl
 pub mod queue {
     use std::sync::Arc;
 
-    use crate::actor::mailbox::queue::{Pop, Queue};
+    use crate::core::mailbox::queue::{Pop, Queue};
 
     /// A sending side of the queue.
     #[derive(Debug)]

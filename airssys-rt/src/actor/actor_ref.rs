@@ -8,26 +8,15 @@ use std::sync::{Arc, Weak};
 
 use crate::actor::ask::AskRequest;
 use crate::actor::error::{SendError, StopReason};
-use crate::actor::mailbox::{Farewell, MailboxHandle, Refused, Signal, Slot};
 use crate::actor::{Actor, ActorId, Handler};
 use crate::address::ActorAddress;
+use crate::core::cell::Strong;
+use crate::core::mailbox::{Farewell, MailboxHandle, Refused, Signal, Slot};
 use crate::envelope::ErasedEnvelope;
 use crate::message::Message;
 
-/// A counted reference: while one exists, the actor does not stop for lack of references.
-#[derive(Debug)]
-pub(crate) struct Strong(Arc<MailboxHandle>);
-
+/// Sending through a counted reference: what [`ActorRef`] and [`Recipient`] share.
 impl Strong {
-    pub(crate) fn new(handle: Arc<MailboxHandle>) -> Self {
-        handle.add_ref();
-        Strong(handle)
-    }
-
-    pub(crate) fn handle(&self) -> &Arc<MailboxHandle> {
-        &self.0
-    }
-
     fn tell<M: Message>(&self, index: u32, message: M) -> Result<(), SendError<M>> {
         self.tell_in::<M>(index, message, M::PRIORITY)
     }
@@ -43,7 +32,7 @@ impl Strong {
             index,
             timer: 0,
         };
-        self.0
+        self.handle()
             .offer_in(slot, lane)
             .map_err(|refused| match refused {
                 Refused::Full(slot) => SendError::Full(slot.into_message()),
@@ -61,22 +50,10 @@ impl Strong {
             index,
             timer: 0,
         };
-        self.0
+        self.handle()
             .send(slot)
             .await
             .map_err(|slot| SendError::Stopped(slot.into_message()))
-    }
-}
-
-impl Clone for Strong {
-    fn clone(&self) -> Self {
-        Strong::new(self.0.clone())
-    }
-}
-
-impl Drop for Strong {
-    fn drop(&mut self) {
-        self.0.remove_ref();
     }
 }
 
@@ -98,6 +75,8 @@ impl Drop for Strong {
 /// counter.tell(Reset); // error: `Counter` does not handle `Reset`
 /// # }
 /// ```
+#[must_use = "an actor stops once its last reference is dropped (a supervisor, with its children): \
+              keep this `ActorRef`, or register a name for the actor"]
 pub struct ActorRef<A> {
     strong: Strong,
     _actor: PhantomData<fn() -> A>,
@@ -113,16 +92,16 @@ impl<A: Actor> ActorRef<A> {
 
     /// The actor's address.
     pub fn address(&self) -> ActorAddress {
-        self.strong.0.address
+        self.strong.handle().address
     }
 
     /// The actor's identity: address, type and name (as [`Display`](fmt::Display) prints it).
     pub fn id(&self) -> &ActorId {
-        &self.strong.0.id
+        &self.strong.handle().id
     }
 
     pub(crate) fn handle(&self) -> &Arc<MailboxHandle> {
-        &self.strong.0
+        self.strong.handle()
     }
 
     /// Sends `message` without waiting: fire and forget.
@@ -211,7 +190,7 @@ impl<A: Actor> ActorRef<A> {
         A: Handler<M>,
         M: Message,
     {
-        AskRequest::new(&self.strong.0, <A as Handler<M>>::__INDEX, message)
+        AskRequest::new(self.strong.handle(), <A as Handler<M>>::__INDEX, message)
     }
 
     /// A reference to this actor keyed by one message type it handles.
@@ -230,7 +209,7 @@ impl<A: Actor> ActorRef<A> {
     /// A reference that does not keep the actor running.
     pub fn downgrade(&self) -> WeakActorRef<A> {
         WeakActorRef {
-            handle: Arc::downgrade(&self.strong.0),
+            handle: Arc::downgrade(self.strong.handle()),
             _actor: PhantomData,
         }
     }
@@ -243,7 +222,7 @@ impl<A: Actor> ActorRef<A> {
     /// A [supervised](crate::supervisor) actor that is stopped is not restarted, whatever its restart
     /// policy: its supervisor removes it, even if the request came while it waited for a restart.
     pub fn stop(&self) {
-        self.strong.0.farewell(Farewell::Stop);
+        self.strong.handle().farewell(Farewell::Stop);
     }
 
     /// Asks the actor to stop once its mailbox is empty: it refuses new messages at once (they come back
@@ -254,7 +233,7 @@ impl<A: Actor> ActorRef<A> {
     /// it once it has drained. Drained while it waited for a restart, it is restarted once, to handle
     /// what is queued, and then removed.
     pub fn drain(&self) {
-        self.strong.0.farewell(Farewell::Drain);
+        self.strong.handle().farewell(Farewell::Drain);
     }
 
     /// Stops the actor at once: the handler running now is abandoned at its next `.await` (a
@@ -263,17 +242,17 @@ impl<A: Actor> ActorRef<A> {
     /// [`StopReason::Killed`]. A kill is abnormal: a [supervised](crate::supervisor) actor is restarted
     /// as its policy says (a kill while it waits for a restart changes nothing: it is not running).
     pub fn kill(&self) {
-        self.strong.0.signal(Signal::Kill);
+        self.strong.handle().signal(Signal::Kill);
     }
 
     /// Waits until the actor has stopped, and says why.
     pub async fn wait_for_stop(&self) -> StopReason {
-        self.strong.0.wait_for_stop().await
+        self.strong.handle().wait_for_stop().await
     }
 
     /// Whether the actor is still running.
     pub fn is_alive(&self) -> bool {
-        !self.strong.0.is_stopped()
+        !self.strong.handle().is_stopped()
     }
 }
 
@@ -288,7 +267,7 @@ impl<A> Clone for ActorRef<A> {
 
 impl<A> PartialEq for ActorRef<A> {
     fn eq(&self, other: &Self) -> bool {
-        self.strong.0.address == other.strong.0.address
+        self.strong.handle().address == other.strong.handle().address
     }
 }
 
@@ -296,20 +275,20 @@ impl<A> Eq for ActorRef<A> {}
 
 impl<A> Hash for ActorRef<A> {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        self.strong.0.address.hash(state);
+        self.strong.handle().address.hash(state);
     }
 }
 
 impl<A> fmt::Debug for ActorRef<A> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ActorRef({})", self.strong.0.id)
+        write!(f, "ActorRef({})", &self.strong.handle().id)
     }
 }
 
 /// The actor's identity: `worker-3 <Worker 17>` (see [`ActorId`]).
 impl<A> fmt::Display for ActorRef<A> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.strong.0.id, f)
+        fmt::Display::fmt(&self.strong.handle().id, f)
     }
 }
 
@@ -417,12 +396,12 @@ impl<M: Message> Recipient<M> {
 
     /// The actor's address.
     pub fn address(&self) -> ActorAddress {
-        self.strong.0.address
+        self.strong.handle().address
     }
 
     /// The actor's identity: address, type and name (as [`Display`](fmt::Display) prints it).
     pub fn id(&self) -> &ActorId {
-        &self.strong.0.id
+        &self.strong.handle().id
     }
 
     /// As [`ActorRef::tell`].
@@ -455,17 +434,17 @@ impl<M: Message> Recipient<M> {
 
     /// As [`ActorRef::ask`].
     pub fn ask(&self, message: M) -> AskRequest<'_, M> {
-        AskRequest::new(&self.strong.0, self.index, message)
+        AskRequest::new(self.strong.handle(), self.index, message)
     }
 
     /// Whether the actor is still running.
     pub fn is_alive(&self) -> bool {
-        !self.strong.0.is_stopped()
+        !self.strong.handle().is_stopped()
     }
 
     /// Waits until the actor has stopped, and says why.
     pub async fn wait_for_stop(&self) -> StopReason {
-        self.strong.0.wait_for_stop().await
+        self.strong.handle().wait_for_stop().await
     }
 
     pub(crate) fn strong(&self) -> &Strong {
@@ -477,19 +456,19 @@ impl<M: Message> Recipient<M> {
     }
 
     /// Runs `watcher` when the actor stops for good (at once if it has); returns its id.
-    pub(crate) fn watch(&self, watcher: crate::actor::mailbox::Watcher) -> u64 {
-        self.strong.0.watch_with_id(|_| watcher)
+    pub(crate) fn watch(&self, watcher: crate::core::mailbox::Watcher) -> u64 {
+        self.strong.handle().watch_with_id(|_| watcher)
     }
 
     /// Removes a watcher that has not run yet.
     pub(crate) fn unwatch(&self, id: u64) {
-        self.strong.0.unwatch(id);
+        self.strong.handle().unwatch(id);
     }
 
     /// Whether the actor refuses new messages (it stopped, or was asked to stop): sooner than
     /// `!is_alive()`.
     pub(crate) fn is_closed(&self) -> bool {
-        self.strong.0.refuses()
+        self.strong.handle().refuses()
     }
 }
 
@@ -505,13 +484,18 @@ impl<M> Clone for Recipient<M> {
 
 impl<M: Message> fmt::Debug for Recipient<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Recipient<{}>({})", M::MESSAGE_TYPE, self.strong.0.id)
+        write!(
+            f,
+            "Recipient<{}>({})",
+            M::MESSAGE_TYPE,
+            &self.strong.handle().id
+        )
     }
 }
 
 /// The actor's identity: `worker-3 <Worker 17>` (see [`ActorId`]).
 impl<M: Message> fmt::Display for Recipient<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.strong.0.id, f)
+        fmt::Display::fmt(&self.strong.handle().id, f)
     }
 }

@@ -13,8 +13,8 @@ use tokio::sync::oneshot;
 use tokio::time::Sleep;
 
 use crate::actor::error::{AskError, SendError};
-use crate::actor::mailbox::{Ask, MailboxHandle, Refused, Room, Slot};
 use crate::actor::reply::{NoReply, Reply, ReplyResult};
+use crate::core::mailbox::{Ask, MailboxHandle, Refused, Room, Slot};
 use crate::envelope::ErasedEnvelope;
 use crate::message::Message;
 
@@ -156,7 +156,7 @@ impl<'a, M: Message> Future for AskRequest<'a, M> {
         loop {
             match mem::replace(this.state, State::Done) {
                 State::Start(message) => {
-                    if crate::actor::run::running_actor() == Some(this.handle.address) {
+                    if crate::actor::running::running_actor() == Some(this.handle.address) {
                         return Poll::Ready(Err(AskError::AskedItself(message)));
                     }
                     let (slot, receiver) = slot(message, *this.index);

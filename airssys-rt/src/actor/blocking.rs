@@ -47,8 +47,8 @@ use tokio::runtime::Handle;
 use tokio::sync::oneshot;
 
 use crate::actor::error::{AskError, SendError};
-use crate::actor::mailbox::{Abort, ActorCell};
 use crate::actor::{Actor, ActorRef, Handler, Recipient};
+use crate::core::mailbox::{Abort, ActorCell};
 use crate::message::Message;
 
 thread_local! {

@@ -5,18 +5,18 @@ use core::marker::PhantomData;
 use std::sync::Arc;
 
 use crate::actor::link::{self, Delivery, Down, Exited, MonitorRef};
-use crate::actor::mailbox::MailboxHandle;
 use crate::actor::task::Tasks;
 use crate::actor::timer::Timers;
 use crate::actor::{Actor, ActorId, ActorRef, Handler, StopReason, WeakActorRef};
 use crate::address::ActorAddress;
-use crate::system::ActorSystem;
+use crate::core::Core;
+use crate::core::mailbox::MailboxHandle;
 
 /// The actor's view of itself, passed to handlers and hooks that ask for it
 /// (`ctx: &mut Context<Self>`).
 pub struct Context<A> {
     handle: Arc<MailboxHandle>,
-    system: ActorSystem,
+    system: Core,
     /// Set by [`Context::stop`] (or a supervisor giving up): the loop stops after the current message.
     stop_requested: Option<StopReason>,
     /// This incarnation's timers, cancelled when it ends (with the context).
@@ -27,7 +27,7 @@ pub struct Context<A> {
 }
 
 impl<A: Actor> Context<A> {
-    pub(crate) fn new(handle: Arc<MailboxHandle>, system: ActorSystem) -> Self {
+    pub(crate) fn new(handle: Arc<MailboxHandle>, system: Core) -> Self {
         Context {
             handle,
             system,
@@ -59,8 +59,9 @@ impl<A: Actor> Context<A> {
         WeakActorRef::new(&self.handle)
     }
 
-    /// The system the actor runs in, to spawn other actors.
-    pub fn system(&self) -> &ActorSystem {
+    /// The shared state of the system the actor runs in; the public
+    /// [`system`](Context::system) is in `system.rs`.
+    pub(crate) fn core(&self) -> &Core {
         &self.system
     }
 
@@ -101,13 +102,16 @@ impl<A: Actor> Context<A> {
     ///
     /// # Errors
     ///
-    /// [`LookupError::NoSuchName`](crate::broker::LookupError::NoSuchName) if no live actor holds the
-    /// name.
-    pub fn monitor_name(&self, name: &str) -> Result<MonitorRef, crate::broker::LookupError>
+    /// [`LookupError::NoSuchName`](crate::broker::LookupError::NoSuchName) if no live actor holds
+    /// the name.
+    pub fn monitor_name(&self, name: &str) -> Result<MonitorRef, crate::core::names::LookupError>
     where
         A: Handler<Down>,
     {
-        let route = self.system.resolver().route(name)?;
+        let route = self
+            .system
+            .named_route(name)
+            .ok_or_else(|| crate::core::names::LookupError::NoSuchName(name.into()))?;
         Ok(link::monitor(
             &route.handle,
             self.delivery(<A as Handler<Down>>::__INDEX),

@@ -5,7 +5,9 @@ use core::fmt;
 use std::sync::Arc;
 
 use crate::address::ActorAddress;
-use crate::broker::routing::ActorType;
+use std::any::TypeId;
+
+use crate::actor::{Actor, HandledMessage};
 
 /// An actor's identity: its [address](ActorAddress), its type and its name, if it was given one.
 ///
@@ -109,6 +111,27 @@ fn write_short_type_name(type_name: &str, f: &mut fmt::Formatter<'_>) -> fmt::Re
     Ok(())
 }
 
+/// What the routing table knows of an actor's type: one static per actor type.
+#[derive(Debug)]
+pub(crate) struct ActorType {
+    pub(crate) type_id: TypeId,
+    pub(crate) type_name: fn() -> &'static str,
+    pub(crate) handled: &'static [HandledMessage],
+}
+
+/// The [`ActorType`] of `A`, as an associated constant so that it is one static per type.
+pub(crate) trait TypeOf {
+    const ACTOR_TYPE: &'static ActorType;
+}
+
+impl<A: Actor> TypeOf for A {
+    const ACTOR_TYPE: &'static ActorType = &ActorType {
+        type_id: TypeId::of::<A>(),
+        type_name: core::any::type_name::<A>,
+        handled: A::__HANDLED,
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use core::num::NonZeroU64;
@@ -138,7 +161,7 @@ mod tests {
     fn prints_the_name_and_the_short_type() {
         let address = ActorAddress::from_id(NonZeroU64::new(7).unwrap());
         let actor_type =
-            <crate::supervisor::Supervisor as crate::broker::routing::TypeOf>::ACTOR_TYPE;
+            <crate::supervisor::Supervisor as crate::actor::identity::TypeOf>::ACTOR_TYPE;
         let named = ActorId::new(address, actor_type, Some(Arc::from("root")));
         assert_eq!(named.to_string(), "root <Supervisor 7>");
         assert_eq!(

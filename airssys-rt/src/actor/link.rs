@@ -11,12 +11,12 @@ use tokio::runtime::Handle;
 
 use crate::actor::ActorId;
 use crate::actor::StopReason;
-use crate::actor::mailbox::{MailboxHandle, Refused, Slot, Watcher};
 use crate::address::ActorAddress;
-use crate::broker::dead_letter::DeadLetterReason;
+use crate::core::WeakSystem;
+use crate::core::dead_letter::DeadLetterReason;
+use crate::core::mailbox::{MailboxHandle, Refused, Slot, Watcher};
 use crate::envelope::ErasedEnvelope;
 use crate::message::Message;
-use crate::system::WeakSystem;
 
 /// The message a monitor delivers: the watched actor stopped for good, and why. See
 /// [`Context::monitor`](crate::Context::monitor).

@@ -108,31 +108,28 @@
 pub(crate) mod actor_ref;
 mod ask;
 pub mod blocking;
-pub(crate) mod cell;
 mod context;
-pub(crate) mod dormant;
 pub(crate) mod error;
-mod identity;
+pub(crate) mod identity;
 pub mod link;
-pub(crate) mod mailbox;
 pub mod permit;
 mod prepared;
 pub mod reply;
 pub(crate) mod run;
-mod signal;
+mod running;
 pub mod task;
 pub mod timer;
 
 use core::future::Future;
 use std::any::TypeId;
 
+pub use crate::core::mailbox::MailboxKind;
 pub use actor_ref::{ActorRef, Recipient, WeakActorRef};
 pub use ask::{AskFuture, AskRequest};
 pub use context::Context;
 pub use error::{ActorPanic, AskError, SendError, StopReason};
 pub use identity::ActorId;
 pub use link::{Down, Exited, MonitorRef};
-pub use mailbox::MailboxKind;
 pub use permit::SendPermit;
 pub use prepared::PreparedActor;
 pub use reply::ReplySender;

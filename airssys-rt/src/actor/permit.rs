@@ -40,8 +40,8 @@ use core::fmt;
 use core::marker::PhantomData;
 
 use crate::actor::error::SendError;
-use crate::actor::mailbox::{MailboxHandle, Room, Slot};
 use crate::actor::{Actor, ActorRef, Handler};
+use crate::core::mailbox::{MailboxHandle, Room, Slot};
 use crate::envelope::ErasedEnvelope;
 use crate::message::Message;
 

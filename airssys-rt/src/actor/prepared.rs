@@ -4,17 +4,17 @@ use core::fmt;
 use core::marker::PhantomData;
 use std::sync::Arc;
 
-use crate::actor::dormant::Dormant;
 use crate::actor::error::StopReason;
-use crate::actor::mailbox::MailboxHandle;
 use crate::actor::{Actor, ActorRef};
 use crate::address::ActorAddress;
-use crate::system::ActorSystem;
+use crate::core::dormant::Dormant;
+use crate::core::mailbox::MailboxHandle;
+use crate::core::{Core, SpawnOptions};
 
 /// An actor's mailbox, address and references, made before the actor runs, by
-/// [`ActorSystem::prepare`]: actors that must know each other (a ring, a pair, a tree wired top-down)
-/// get each other's references before any of them is built, so no field needs to be an `Option` set
-/// by a later message.
+/// [`ActorSystem::prepare`](crate::ActorSystem::prepare): actors that must know each other (a ring,
+/// a pair, a tree wired top-down) get each other's references before any of them is built, so no
+/// field needs to be an `Option` set by a later message.
 ///
 /// Messages sent to it before it starts wait in its mailbox, and are handled once it has.
 ///
@@ -53,16 +53,15 @@ use crate::system::ActorSystem;
 pub struct PreparedActor<A: Actor> {
     handle: Arc<MailboxHandle>,
     dormant: Dormant,
-    system: ActorSystem,
+    system: Core,
     _actor: PhantomData<fn() -> A>,
 }
 
 impl<A: Actor> PreparedActor<A> {
-    pub(crate) fn new(
-        handle: Arc<MailboxHandle>,
-        mut dormant: Dormant,
-        system: ActorSystem,
-    ) -> Self {
+    /// A new actor of `system`, not started.
+    pub(crate) fn new(system: &Core, options: SpawnOptions) -> Self {
+        let (handle, mut dormant) = system.create::<A>(options);
+        let system = system.clone();
         // The reason it stops with if it is dropped unstarted.
         dormant.reason = StopReason::Stopped;
         PreparedActor {
@@ -116,7 +115,7 @@ impl<A: Actor> PreparedActor<A> {
             system,
             ..
         } = self;
-        system.launch(actor, handle, dormant, on_started);
+        crate::actor::run::launch(&system, actor, handle, dormant, on_started);
     }
 }
 

@@ -202,7 +202,7 @@ impl<R> Drop for ReplySender<R> {
             return;
         };
         let by_panic = std::thread::panicking() || DROPPING_PANICKED.with(core::cell::Cell::get);
-        if by_panic && crate::actor::run::running_actor().is_some() {
+        if by_panic && crate::actor::running::running_actor().is_some() {
             // Dropped by a panic in an actor's handler: the code that catches it fails the ask with
             // the panic, which is only known there.
             ORPHANS.with(|orphans| orphans.borrow_mut().push(channel));

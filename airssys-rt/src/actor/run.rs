@@ -4,7 +4,6 @@ use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context as TaskContext, Poll};
 use std::any::Any;
-use std::cell::Cell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
@@ -12,69 +11,19 @@ use pin_project_lite::pin_project;
 use tokio::sync::oneshot;
 
 use crate::actor::ActorId;
-use crate::actor::dormant::Dormant;
 use crate::actor::error::{ActorPanic, StopReason};
-use crate::actor::mailbox::{
+use crate::actor::reply;
+use crate::actor::running::RunningAs;
+use crate::actor::{Actor, AfterPanic, Context};
+use crate::core::Core;
+use crate::core::dormant::{Dormant, Parent};
+use crate::core::mailbox::{
     ActorCell, Empty, MailboxHandle, MailboxReceiver, ReplyTo, Signal, Slot,
 };
-use crate::actor::reply;
-use crate::actor::{Actor, AfterPanic, Context};
-use crate::address::ActorAddress;
 use crate::envelope::ErasedEnvelope;
-use crate::supervisor::Parent;
-use crate::system::ActorSystem;
 
 /// Messages handled in a row before the task yields to the scheduler, for fairness.
 const BATCH: u32 = 64;
-
-thread_local! {
-    /// The address of the actor whose handler or hook runs on this thread now, if any: what an `ask`
-    /// checks to refuse an actor asking itself.
-    static RUNNING: Cell<Option<ActorAddress>> = const { Cell::new(None) };
-}
-
-/// The actor whose handler or hook runs on this thread now.
-pub(crate) fn running_actor() -> Option<ActorAddress> {
-    RUNNING.with(Cell::get)
-}
-
-pin_project! {
-    /// Runs a future as actor `address`'s code: [`running_actor`] says so during each of its polls.
-    /// Wraps an actor's whole task, so that the message loop pays nothing per message, and a supervised
-    /// child's `on_start`, which runs in its supervisor's task.
-    pub(crate) struct RunningAs<F> {
-        #[pin]
-        inner: F,
-        address: ActorAddress,
-    }
-}
-
-impl<F> RunningAs<F> {
-    pub(crate) fn new(address: ActorAddress, inner: F) -> Self {
-        RunningAs { inner, address }
-    }
-}
-
-/// Puts back the actor that ran on this thread before, even if the poll panics.
-struct Restore(Option<ActorAddress>);
-
-impl Drop for Restore {
-    #[inline]
-    fn drop(&mut self) {
-        RUNNING.with(|running| running.set(self.0));
-    }
-}
-
-impl<F: Future> Future for RunningAs<F> {
-    type Output = F::Output;
-
-    #[inline]
-    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
-        let this = self.project();
-        let _restore = Restore(RUNNING.with(|running| running.replace(Some(*this.address))));
-        this.inner.poll(cx)
-    }
-}
 
 pin_project! {
     /// Runs a future, turning a panic inside it into an `Err`. The future that panicked is dropped at
@@ -267,7 +216,7 @@ fn run_guarded<A: Actor>(
                 guarded(actor.on_start(ctx), &cell.id, || "on_start".to_owned()).await
         {
             // A failed start is not a stop: `on_stop` runs only for actors that started.
-            ctx.system().report_panic(&panic, stops(&cell));
+            ctx.core().report_panic(&panic, stops(&cell));
             guard.dormant().reason = StopReason::Panicked(panic);
             return;
         }
@@ -290,7 +239,7 @@ fn run_guarded<A: Actor>(
         {
             Ok(()) => reason,
             Err(panic) => {
-                ctx.system().report_panic(&panic, "it stops all the same");
+                ctx.core().report_panic(&panic, "it stops all the same");
                 if reason.is_normal() {
                     StopReason::Panicked(panic)
                 } else {
@@ -303,6 +252,20 @@ fn run_guarded<A: Actor>(
     }
 }
 
+/// Runs `actor` in a task of its own on the mailbox of `dormant`: its first incarnation, unsupervised.
+pub(crate) fn launch<A: Actor>(
+    system: &Core,
+    actor: A,
+    handle: Arc<MailboxHandle>,
+    dormant: Dormant,
+    on_started: Option<oneshot::Sender<()>>,
+) {
+    let ctx = Context::new(handle, system.clone());
+    let cell = dormant.cell.clone();
+    let task = run(actor, dormant, ctx, None, false, on_started);
+    crate::actor::blocking::spawn_incarnation(system.runtime(), &cell, task);
+}
+
 /// Starts an incarnation of a supervised actor: builds its state with `factory` and runs its
 /// `on_start` in the caller's task (the supervisor's, so that children start one after another, each
 /// once the previous one has started), then runs it in a task of its own. A panic in the factory or in
@@ -311,7 +274,7 @@ pub(crate) async fn start_supervised<A: Actor>(
     factory: &(dyn Fn() -> A + Send + Sync),
     mut dormant: Dormant,
     handle: Arc<MailboxHandle>,
-    system: &ActorSystem,
+    system: &Core,
     parent: Parent,
 ) -> Result<(), Dormant> {
     dormant.cell.begin_incarnation();
@@ -433,7 +396,7 @@ async fn message_loop<A: Actor>(
         if let Err(panic) = outcome {
             reply.fail(&panic);
             let resume = guarded_sync(|| actor.on_panic(ctx, &panic), &cell.id, "on_panic");
-            let system = ctx.system();
+            let system = ctx.core();
             match resume {
                 Ok(AfterPanic::Resume) => system.report_panic(&panic, "on_panic resumes it"),
                 Ok(AfterPanic::Stop) => {
@@ -539,7 +502,7 @@ mod tests {
             .build()
             .unwrap();
         runtime.block_on(async {
-            let system = ActorSystem::new();
+            let system = crate::ActorSystem::new().core().clone();
             let (handle, dormant) = system.create::<Idle>(crate::SpawnOptions::default());
             let ctx = Context::new(handle, system.clone());
             let task = run(Idle, dormant, ctx, None, false, None);

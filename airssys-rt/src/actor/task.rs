@@ -78,12 +78,12 @@ use core::pin::pin;
 use futures_core::Stream;
 use tokio::task::{AbortHandle, JoinSet};
 
-use crate::actor::actor_ref::Strong;
-use crate::actor::mailbox::Slot;
 use crate::actor::{Actor, Context, Handler};
+use crate::core::WeakSystem;
+use crate::core::cell::Strong;
+use crate::core::mailbox::Slot;
 use crate::envelope::ErasedEnvelope;
 use crate::message::Message;
-use crate::system::WeakSystem;
 
 /// The tasks and streams of one incarnation: aborted when it ends (with its [`Context`]). The set is
 /// made by the first task: a `JoinSet` allocates, and most actors never spawn one.
@@ -191,7 +191,7 @@ pub(crate) async fn deliver(target: &Strong, system: &WeakSystem, slot: Slot) ->
         Ok(()) => true,
         Err(slot) => {
             // Its mailbox was closed when the message reached it.
-            let reason = crate::broker::DeadLetterReason::Closed;
+            let reason = crate::core::dead_letter::DeadLetterReason::Closed;
             system.dead_letter(&target.handle().id, slot.message, reason);
             false
         }
@@ -281,13 +281,13 @@ impl<A: Actor> Context<A> {
     fn home(&self) -> Home {
         Home {
             strong: Strong::new(self.handle().clone()),
-            system: self.system().downgrade(),
+            system: self.core().downgrade(),
         }
     }
 
     fn spawn_tied(&mut self, task: impl Future<Output = ()> + Send + 'static) -> TaskHandle {
         self.reap();
-        let runtime = self.system().runtime().clone();
+        let runtime = self.core().runtime().clone();
         let set = self.tasks.set.get_or_insert_with(JoinSet::new);
         TaskHandle(set.spawn_on(task, &runtime))
     }

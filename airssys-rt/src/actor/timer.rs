@@ -64,13 +64,13 @@ use std::time::Duration;
 use tokio::task::AbortHandle;
 use tokio::time::{Instant, MissedTickBehavior};
 
-use crate::actor::actor_ref::Strong;
-use crate::actor::mailbox::Slot;
 use crate::actor::{Actor, Context, Handler, Recipient};
-use crate::broker::routing::FxBuild;
+use crate::core::WeakSystem;
+use crate::core::cell::Strong;
+use crate::core::mailbox::Slot;
+use crate::core::registry::FxBuild;
 use crate::envelope::ErasedEnvelope;
 use crate::message::Message;
-use crate::system::WeakSystem;
 
 /// A timer started through a [`Context`]; [`Context::cancel_timer`] cancels it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -323,7 +323,7 @@ impl<A: Actor> Context<A> {
             strong,
             index,
             tag,
-            system: self.system().downgrade(),
+            system: self.core().downgrade(),
         }
     }
 
@@ -338,11 +338,11 @@ impl<A: Actor> Context<A> {
     ) -> TimerId {
         let to_self = target.tag != 0;
         let task = match repeat {
-            None => self.system().runtime().spawn(async move {
+            None => self.core().runtime().spawn(async move {
                 tokio::time::sleep(delay).await;
                 target.deliver(message).await;
             }),
-            Some((period, clone)) => self.system().runtime().spawn(async move {
+            Some((period, clone)) => self.core().runtime().spawn(async move {
                 let mut ticks = tokio::time::interval_at(Instant::now() + delay, period);
                 ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
                 loop {

@@ -64,11 +64,8 @@
 //! mailbox) is a [`DeadLetter`], reported with its type, target, reason and payload to every
 //! subscriber of [`MessageBroker::dead_letters`] and counted in [`RoutingStats::dead_letters`].
 
-pub(crate) mod dead_letter;
 mod pool;
 pub(crate) mod resolver;
-pub(crate) mod routing;
-pub(crate) mod stats;
 pub(crate) mod topic;
 
 use core::fmt;
@@ -77,18 +74,19 @@ use std::time::Duration;
 
 use dashmap::mapref::one::Ref;
 
-use crate::actor::mailbox::{Refused, Slot};
 use crate::actor::{AskError, SendError};
 use crate::address::ActorAddress;
+use crate::core::Core;
+use crate::core::mailbox::{Refused, Slot};
 use crate::envelope::{ErasedEnvelope, MessageEnvelope};
 use crate::message::Message;
-use crate::system::ActorSystem;
 
-pub use dead_letter::{DeadLetter, DeadLetterReason, DeadLetters};
+pub use crate::core::dead_letter::{DeadLetter, DeadLetterReason, DeadLetters};
+pub use crate::core::names::{LookupError, RegisterError};
+use crate::core::registry::Route;
+pub use crate::core::stats::RoutingStats;
 pub use pool::{MessagePool, PoolStats, Pooled};
-pub use resolver::{AddressResolver, LookupError, RegisterError};
-use routing::Route;
-pub use stats::RoutingStats;
+pub use resolver::AddressResolver;
 pub use topic::{PublishReport, Topic, TopicTypeMismatch};
 
 /// Where a message goes: an address, a routing key or a registered name.
@@ -258,15 +256,16 @@ impl<M: Message> fmt::Display for BrokerAskError<M> {
 
 impl<M: Message> std::error::Error for BrokerAskError<M> {}
 
-/// Routes messages to actors it does not know the type of. From [`ActorSystem::broker`]; cheap to
-/// clone. See the [module documentation](self).
+/// Routes messages to actors it does not know the type of. From
+/// [`ActorSystem::broker`](crate::ActorSystem::broker); cheap to clone. See the [module
+/// documentation](self).
 #[derive(Debug, Clone)]
 pub struct MessageBroker {
-    system: ActorSystem,
+    system: Core,
 }
 
 impl MessageBroker {
-    pub(crate) fn new(system: ActorSystem) -> Self {
+    pub(crate) fn new(system: Core) -> Self {
         MessageBroker { system }
     }
 
@@ -411,7 +410,7 @@ impl MessageBroker {
 
     /// The system's names.
     pub fn resolver(&self) -> AddressResolver {
-        self.system.resolver()
+        AddressResolver::new(self.system.clone())
     }
 
     /// Live routes: one per running actor.

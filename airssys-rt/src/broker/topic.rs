@@ -1,20 +1,17 @@
 //! Pub/sub topics: publish once, every subscriber receives the same `Arc` of the message.
 
 use core::fmt;
-use std::any::{Any, TypeId};
+use std::any::TypeId;
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
 
-use dashmap::DashMap;
-use dashmap::mapref::entry::Entry;
-
 use crate::actor::{Recipient, SendError};
 use crate::address::ActorAddress;
-use crate::broker::dead_letter::{DeadLetter, DeadLetterReason};
-use crate::broker::routing::FxBuild;
+use crate::core::dead_letter::{DeadLetter, DeadLetterReason};
+use crate::core::registry::{FxBuild, NamedTopic, Topics};
+use crate::core::{Core, WeakSystem};
 use crate::envelope::ErasedEnvelope;
 use crate::message::Message;
-use crate::system::{ActorSystem, WeakSystem};
 
 /// A published message, shared by every subscriber: subscribers handle `Arc<M>`. Eight bytes, so it is
 /// stored inline in the envelope: fanning out costs a reference-count increment per subscriber and no
@@ -148,8 +145,8 @@ pub struct PublishReport {
 }
 
 impl<M: Message + Sync> Topic<M> {
-    /// A topic of its own, not registered by name.
-    pub fn new(system: &ActorSystem, name: impl Into<Arc<str>>) -> Self {
+    /// A topic of its own in `system`; the public `Topic::new` is in `system.rs`.
+    pub(crate) fn in_core(system: &Core, name: impl Into<Arc<str>>) -> Self {
         Topic {
             inner: Arc::new(TopicInner {
                 name: name.into(),
@@ -305,38 +302,18 @@ impl fmt::Display for TopicTypeMismatch {
 
 impl std::error::Error for TopicTypeMismatch {}
 
-struct NamedTopic {
-    type_id: TypeId,
-    message_type: &'static str,
-    topic: Arc<dyn Any + Send + Sync>,
-}
-
-/// The named topics of one system.
-#[derive(Default)]
-pub(crate) struct Topics(DashMap<Arc<str>, NamedTopic, FxBuild>);
-
-impl fmt::Debug for Topics {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Topics")
-            .field("topics", &self.0.len())
-            .finish()
-    }
-}
-
 impl Topics {
+    /// The topic named `name`, created if it does not exist yet.
     pub(crate) fn get_or_create<M: Message + Sync>(
         &self,
-        system: &ActorSystem,
+        system: &Core,
         name: Arc<str>,
     ) -> Result<Topic<M>, TopicTypeMismatch> {
-        let named = match self.0.entry(name.clone()) {
-            Entry::Occupied(entry) => entry.into_ref(),
-            Entry::Vacant(entry) => entry.insert(NamedTopic {
-                type_id: TypeId::of::<M>(),
-                message_type: M::MESSAGE_TYPE,
-                topic: Arc::new(Topic::<M>::new(system, name.clone())),
-            }),
-        };
+        let named = self.get_or_insert_with(name.clone(), || NamedTopic {
+            type_id: TypeId::of::<M>(),
+            message_type: M::MESSAGE_TYPE,
+            topic: Arc::new(Topic::<M>::in_core(system, name.clone())),
+        });
         if named.type_id != TypeId::of::<M>() {
             return Err(TopicTypeMismatch {
                 name,

@@ -9,7 +9,7 @@ use tokio::time::Instant;
 
 use crate::actor::StopReason;
 use crate::address::ActorAddress;
-use crate::broker::stats::Counter;
+use crate::core::stats::Counter;
 use crate::sink::Sink;
 
 /// Something a supervisor did to one of its children, from

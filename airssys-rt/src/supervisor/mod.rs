@@ -121,11 +121,11 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use crate::actor::actor_ref::Strong;
-use crate::actor::dormant::Dormant;
-use crate::actor::mailbox::{Farewell, MailboxHandle, Signal, Slot};
 use crate::actor::{Actor, ActorRef, AskError, Context, Handler, StopReason, TimerId};
 use crate::address::ActorAddress;
+use crate::core::cell::Strong;
+use crate::core::dormant::{ChildExit, Dormant, Parent};
+use crate::core::mailbox::{Farewell, MailboxHandle, Signal, Slot};
 use crate::envelope::ErasedEnvelope;
 use crate::message::Message;
 
@@ -195,37 +195,13 @@ impl Drop for Child {
     }
 }
 
-/// An incarnation of a child that stopped, with the child's mailbox: what its supervisor receives.
-pub(crate) struct ChildExit {
-    key: u64,
-    dormant: Dormant,
-}
-
-/// How an incarnation of a supervised child reaches its supervisor when it stops.
-pub(crate) struct Parent {
-    key: u64,
-    exits: mpsc::UnboundedSender<ChildExit>,
-    /// The supervisor's mailbox, to wake it. Not a counted reference: children do not keep their
-    /// supervisor alive.
-    supervisor: Arc<MailboxHandle>,
-}
-
-impl Parent {
-    /// Hands the stopped incarnation to the supervisor; if the supervisor is gone, the child stops for
-    /// good (the dormant actor drops).
-    pub(crate) fn report(self, dormant: Dormant) {
-        let exit = ChildExit {
-            key: self.key,
-            dormant,
-        };
-        if self.exits.send(exit).is_ok() {
-            // The supervisor's mailbox is unbounded; if it is closed, the supervisor is stopping and
-            // reads its exits directly.
-            let _ = self.supervisor.mailbox.try_send(Slot {
-                message: ErasedEnvelope::new(ChildExited),
-                index: <Supervisor as Handler<ChildExited>>::__INDEX,
-                timer: 0,
-            });
+impl Supervisor {
+    /// The message that wakes a supervisor to read the exits of its children.
+    pub(crate) fn child_exited_message() -> Slot {
+        Slot {
+            message: ErasedEnvelope::new(ChildExited),
+            index: <Supervisor as Handler<ChildExited>>::__INDEX,
+            timer: 0,
         }
     }
 }

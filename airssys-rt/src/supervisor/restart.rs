@@ -35,7 +35,7 @@ impl Supervisor {
     }
 
     pub(super) fn event(&self, ctx: &Context<Self>, index: usize, kind: SupervisionEventKind) {
-        let supervision = ctx.system().supervision();
+        let supervision = ctx.core().supervision();
         if supervision.events.has_subscribers() {
             let child = &self.children[index];
             supervision.events.report(SupervisionEvent {
@@ -50,7 +50,7 @@ impl Supervisor {
 
     /// Adds a child, not started yet.
     pub(super) fn insert(&mut self, spec: ErasedChildSpec, ctx: &Context<Self>) -> u64 {
-        let (handle, dormant) = spec.start.create(ctx.system(), spec.options.clone());
+        let (handle, dormant) = spec.start.create(ctx.core(), spec.options.clone());
         handle.set_supervised(true);
         self.next_key += 1;
         let key = self.next_key;
@@ -96,6 +96,7 @@ impl Supervisor {
             key: child.key,
             exits: self.exits_sender.clone(),
             supervisor: ctx.handle().clone(),
+            wake: Supervisor::child_exited_message,
         };
         let start = child.spec.start.clone();
         let handle = child.strong.handle().clone();
@@ -104,9 +105,9 @@ impl Supervisor {
             // Every restart counts, whether the new incarnation starts or fails to.
             child.restarts += 1;
             self.stats.restarts += 1;
-            ctx.system().supervision().restarts.incr();
+            ctx.core().supervision().restarts.incr();
         }
-        match start.start(dormant, handle, ctx.system(), parent).await {
+        match start.start(dormant, handle, ctx.core(), parent).await {
             Ok(()) => {
                 let child = &mut self.children[index];
                 child.state = ChildState::Running;
@@ -148,7 +149,7 @@ impl Supervisor {
         }
         let reason = dormant.reason.clone();
         self.stats.exits += 1;
-        ctx.system().supervision().exits.incr();
+        ctx.core().supervision().exits.incr();
         let child = &mut self.children[index];
         child.state = ChildState::Dormant(dormant);
         let ran_for = child.started_at.take().map(|started| started.elapsed());
@@ -355,7 +356,7 @@ impl Supervisor {
         ctx: &mut Context<Self>,
     ) {
         self.given_up = true;
-        ctx.system().supervision().escalations.incr();
+        ctx.core().supervision().escalations.incr();
         self.event(ctx, index, SupervisionEventKind::Escalated(reason.clone()));
         let child = self.children[index].spec.id.clone();
         self.terminate_all(ctx).await;

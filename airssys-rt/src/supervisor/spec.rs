@@ -7,12 +7,13 @@ use core::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::actor::dormant::Dormant;
-use crate::actor::mailbox::MailboxHandle;
 use crate::actor::run;
-use crate::actor::{Actor, ActorRef, MailboxKind};
-use crate::supervisor::{Parent, Supervisor};
-use crate::system::{ActorSystem, SpawnOptions};
+use crate::actor::{Actor, ActorRef, MailboxKind, PreparedActor};
+use crate::core::dormant::Dormant;
+use crate::core::dormant::Parent;
+use crate::core::mailbox::MailboxHandle;
+use crate::core::{Core, SpawnOptions};
+use crate::supervisor::Supervisor;
 
 /// Which children a supervisor restarts when one of them fails.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -237,13 +238,13 @@ pub(crate) trait Start: Send + Sync {
     fn type_id(&self) -> TypeId;
     fn type_name(&self) -> &'static str;
     /// The child's mailbox, cell and route, with no incarnation running.
-    fn create(&self, system: &ActorSystem, options: SpawnOptions) -> (Arc<MailboxHandle>, Dormant);
+    fn create(&self, system: &Core, options: SpawnOptions) -> (Arc<MailboxHandle>, Dormant);
     /// Starts an incarnation on `dormant`; gives it back with the reason if the start failed.
     fn start<'a>(
         &'a self,
         dormant: Dormant,
         handle: Arc<MailboxHandle>,
-        system: &'a ActorSystem,
+        system: &'a Core,
         parent: Parent,
     ) -> StartFuture<'a>;
 }
@@ -259,7 +260,7 @@ impl<A: Actor> Start for Factory<A> {
         core::any::type_name::<A>()
     }
 
-    fn create(&self, system: &ActorSystem, options: SpawnOptions) -> (Arc<MailboxHandle>, Dormant) {
+    fn create(&self, system: &Core, options: SpawnOptions) -> (Arc<MailboxHandle>, Dormant) {
         system.create::<A>(options)
     }
 
@@ -267,7 +268,7 @@ impl<A: Actor> Start for Factory<A> {
         &'a self,
         dormant: Dormant,
         handle: Arc<MailboxHandle>,
-        system: &'a ActorSystem,
+        system: &'a Core,
         parent: Parent,
     ) -> StartFuture<'a> {
         Box::pin(run::start_supervised::<A>(
@@ -351,14 +352,10 @@ impl SupervisorSpec {
         self
     }
 
-    /// Starts the supervisor in `system`, which starts its children in order. Its mailbox is unbounded,
-    /// so that no report of a child's exit is ever refused.
-    #[must_use = "a supervisor, and its children, stop once its last reference is dropped: keep this `ActorRef`"]
-    pub fn spawn(self, system: &ActorSystem) -> ActorRef<Supervisor> {
-        system.spawn_with(
-            Supervisor::new(self),
-            crate::SpawnOptions::default().mailbox(MailboxKind::Unbounded),
-        )
+    /// Starts the supervisor in `system`; the public `SupervisorSpec::spawn` is in `system.rs`.
+    pub(crate) fn spawn_in(self, system: &Core) -> ActorRef<Supervisor> {
+        let options = SpawnOptions::default().mailbox(MailboxKind::Unbounded);
+        PreparedActor::new(system, options).start(Supervisor::new(self))
     }
 }
 

@@ -2,17 +2,17 @@
 //! the reference count, the priority lane, the watchers), and the sending operations on it.
 
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use tokio::sync::oneshot;
 use tokio::task::AbortHandle;
 
 use crate::actor::error::StopReason;
 use crate::actor::identity::ActorId;
-use crate::actor::mailbox::{Mailbox, MailboxKind, Refused, Slot};
-use crate::actor::signal::Signals;
-use crate::actor::signal::{Farewell, Signal};
 use crate::address::ActorAddress;
+use crate::core::mailbox::{Mailbox, MailboxKind, Refused, Slot};
+use crate::core::signal::Signals;
+use crate::core::signal::{Farewell, Signal};
 use crate::message::Message;
 
 /// What an actor's references, its task and the system share. It outlives the actor's incarnations:
@@ -21,7 +21,7 @@ pub(crate) struct ActorCell {
     /// Its messages.
     pub(crate) mailbox: Mailbox,
     /// Its system, held weakly: where a message that could not be delivered is reported.
-    system: crate::system::WeakSystem,
+    system: crate::core::WeakSystem,
     pub(crate) address: ActorAddress,
     /// Its address, type and name, for people.
     pub(crate) id: ActorId,
@@ -49,6 +49,35 @@ pub(crate) struct ActorCell {
     supervised: AtomicBool,
     /// The last id given to one of the actor's timers, over all its incarnations.
     last_timer: AtomicU32,
+}
+
+/// A counted reference to a cell: while one exists, the actor does not stop for lack of references.
+/// What [`ActorRef`](crate::ActorRef), [`Recipient`](crate::Recipient), a registered name and a timer
+/// hold.
+#[derive(Debug)]
+pub(crate) struct Strong(Arc<MailboxHandle>);
+
+impl Strong {
+    pub(crate) fn new(handle: Arc<MailboxHandle>) -> Self {
+        handle.add_ref();
+        Strong(handle)
+    }
+
+    pub(crate) fn handle(&self) -> &Arc<MailboxHandle> {
+        &self.0
+    }
+}
+
+impl Clone for Strong {
+    fn clone(&self) -> Self {
+        Strong::new(self.0.clone())
+    }
+}
+
+impl Drop for Strong {
+    fn drop(&mut self) {
+        self.0.remove_ref();
+    }
 }
 
 /// How to abort an incarnation: its tokio task, or the thread it runs on.
@@ -110,7 +139,7 @@ impl ActorCell {
         id: ActorId,
         kind: MailboxKind,
         dedicated_thread: bool,
-        system: crate::system::WeakSystem,
+        system: crate::core::WeakSystem,
     ) -> Self {
         ActorCell {
             mailbox: Mailbox::new(kind),
@@ -372,7 +401,7 @@ impl MailboxHandle {
     /// good. `Err` gives the slot back. A wait for room that is dropped (cancelled) reports its message
     /// as a dead letter ([`DeadLetterReason::SendCancelled`]): nothing is dropped silently.
     ///
-    /// [`DeadLetterReason::SendCancelled`]: crate::broker::DeadLetterReason::SendCancelled
+    /// [`DeadLetterReason::SendCancelled`]: crate::core::dead_letter::DeadLetterReason::SendCancelled
     pub(crate) async fn send(&self, slot: Slot) -> Result<(), Slot> {
         if self.farewell_asked() != Farewell::None {
             return Err(slot);
@@ -390,7 +419,7 @@ impl MailboxHandle {
         impl Drop for Waiting<'_> {
             fn drop(&mut self) {
                 if let Some(slot) = self.slot.take() {
-                    let reason = crate::broker::DeadLetterReason::SendCancelled;
+                    let reason = crate::core::dead_letter::DeadLetterReason::SendCancelled;
                     self.cell
                         .system
                         .dead_letter(&self.cell.id, slot.message, reason);

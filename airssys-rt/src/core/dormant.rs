@@ -4,12 +4,14 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
+use tokio::sync::mpsc;
+
 use crate::actor::Actor;
 use crate::actor::error::StopReason;
-use crate::actor::mailbox::{ActorCell, Empty, MailboxReceiver, Slot};
-use crate::broker::dead_letter::{DeadLetter, DeadLetterReason};
+use crate::core::dead_letter::{DeadLetter, DeadLetterReason};
+use crate::core::mailbox::{ActorCell, Empty, MailboxHandle, MailboxReceiver, Slot};
+use crate::core::{Core, Exit};
 use crate::envelope::ErasedEnvelope;
-use crate::system::{ActorSystem, Exit};
 
 /// An actor's mailbox and identity with no incarnation running: between two incarnations of a
 /// supervised actor, or an actor that is stopping for good.
@@ -58,7 +60,7 @@ impl Dormant {
 
     /// Buries every message the closed mailbox holds now; returns whether it is also idle: no send in
     /// flight, so nothing can arrive any more.
-    fn bury_queued(&mut self, system: Option<&ActorSystem>) -> bool {
+    fn bury_queued(&mut self, system: Option<&Core>) -> bool {
         let to = Graves::of(system);
         // The priority lane first: closed here, so that no send queues in it after this drain.
         for slot in self.cell.close_priority() {
@@ -112,12 +114,12 @@ impl Dormant {
 /// drain, not per message: it takes the sink's lock).
 #[derive(Clone, Copy)]
 struct Graves<'a> {
-    system: &'a ActorSystem,
+    system: &'a Core,
     report: bool,
 }
 
 impl<'a> Graves<'a> {
-    fn of(system: Option<&'a ActorSystem>) -> Option<Self> {
+    fn of(system: Option<&'a Core>) -> Option<Self> {
         system.map(|system| Graves {
             system,
             report: system.dead_letter_sink().has_subscribers(),
@@ -151,5 +153,38 @@ impl Drop for Dormant {
             }
         }
         self.cell.publish_stop(self.reason.clone());
+    }
+}
+
+/// An incarnation of a child that stopped, with the child's mailbox: what its supervisor receives.
+pub(crate) struct ChildExit {
+    pub(crate) key: u64,
+    pub(crate) dormant: Dormant,
+}
+
+/// How an incarnation of a supervised child reaches its supervisor when it stops.
+pub(crate) struct Parent {
+    pub(crate) key: u64,
+    pub(crate) exits: mpsc::UnboundedSender<ChildExit>,
+    /// The supervisor's mailbox, to wake it. Not a counted reference: children do not keep their
+    /// supervisor alive.
+    pub(crate) supervisor: Arc<MailboxHandle>,
+    /// The message that wakes it.
+    pub(crate) wake: fn() -> Slot,
+}
+
+impl Parent {
+    /// Hands the stopped incarnation to the supervisor; if the supervisor is gone, the child stops for
+    /// good (the dormant actor drops).
+    pub(crate) fn report(self, dormant: Dormant) {
+        let exit = ChildExit {
+            key: self.key,
+            dormant,
+        };
+        if self.exits.send(exit).is_ok() {
+            // The supervisor's mailbox is unbounded; if it is closed, the supervisor is stopping and
+            // reads its exits directly.
+            let _ = self.supervisor.mailbox.try_send((self.wake)());
+        }
     }
 }

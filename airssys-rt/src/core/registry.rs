@@ -1,13 +1,16 @@
-//! The routing table: routing key to the actor's mailbox and its table of handled message types.
+//! The registry of live actors: the routing table (routing key to the actor's cell and its table of
+//! handled message types), and the table of named topics.
 
+use core::fmt;
 use core::hash::{BuildHasherDefault, Hasher};
-use std::any::TypeId;
+use std::any::{Any, TypeId};
 use std::sync::Arc;
 
 use dashmap::DashMap;
+use dashmap::mapref::entry::Entry;
 
-use crate::actor::mailbox::MailboxHandle;
-use crate::actor::{Actor, HandledMessage};
+use crate::actor::identity::ActorType;
+use crate::core::mailbox::MailboxHandle;
 
 /// One live actor's routing data: 16 bytes (asserted).
 #[derive(Debug, Clone)]
@@ -21,27 +24,6 @@ pub(crate) struct Route {
 }
 
 static_assertions::assert_eq_size!(Route, [u8; 16]);
-
-/// What the routing table knows of an actor's type: one static per actor type.
-#[derive(Debug)]
-pub(crate) struct ActorType {
-    pub(crate) type_id: TypeId,
-    pub(crate) type_name: fn() -> &'static str,
-    pub(crate) handled: &'static [HandledMessage],
-}
-
-/// The [`ActorType`] of `A`, as an associated constant so that it is one static per type.
-pub(crate) trait TypeOf {
-    const ACTOR_TYPE: &'static ActorType;
-}
-
-impl<A: Actor> TypeOf for A {
-    const ACTOR_TYPE: &'static ActorType = &ActorType {
-        type_id: TypeId::of::<A>(),
-        type_name: core::any::type_name::<A>,
-        handled: A::__HANDLED,
-    };
-}
 
 impl Route {
     /// The names of the message types the actor handles, for errors that list them.
@@ -147,3 +129,37 @@ impl Hasher for FxHasher {
 }
 
 pub(crate) type FxBuild = BuildHasherDefault<FxHasher>;
+
+/// A named topic, its message type erased.
+pub(crate) struct NamedTopic {
+    pub(crate) type_id: TypeId,
+    pub(crate) message_type: &'static str,
+    /// A `Topic<M>` of the message type `type_id`.
+    pub(crate) topic: Arc<dyn Any + Send + Sync>,
+}
+
+/// The named topics of one system; typed by [`Topic`](crate::broker::Topic), in `broker/topic.rs`.
+#[derive(Default)]
+pub(crate) struct Topics(DashMap<Arc<str>, NamedTopic, FxBuild>);
+
+impl fmt::Debug for Topics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Topics")
+            .field("topics", &self.0.len())
+            .finish()
+    }
+}
+
+impl Topics {
+    /// The topic named `name`, inserted by `create` if there is none.
+    pub(crate) fn get_or_insert_with(
+        &self,
+        name: Arc<str>,
+        create: impl FnOnce() -> NamedTopic,
+    ) -> dashmap::mapref::one::Ref<'_, Arc<str>, NamedTopic> {
+        match self.0.entry(name) {
+            Entry::Occupied(entry) => entry.into_ref().downgrade(),
+            Entry::Vacant(entry) => entry.insert(create()).downgrade(),
+        }
+    }
+}

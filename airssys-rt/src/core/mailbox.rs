@@ -3,9 +3,9 @@
 
 use tokio::sync::oneshot;
 
-pub(crate) use crate::actor::cell::{Abort, ActorCell, MailboxHandle, Watcher};
 pub(crate) use crate::actor::reply::{ReplyResult, ReplyTo};
-pub(crate) use crate::actor::signal::{Farewell, Signal};
+pub(crate) use crate::core::cell::{Abort, ActorCell, MailboxHandle, Watcher};
+pub(crate) use crate::core::signal::{Farewell, Signal};
 use crate::envelope::ErasedEnvelope;
 use crate::message::Message;
 
@@ -169,7 +169,7 @@ pub(crate) enum Empty {
 
 /// The receiving side of a mailbox: the only one that takes messages out of it. There is one per actor
 /// (made with the cell, never cloned), owned by the task of its current incarnation, or by the actor's
-/// [`Dormant`](crate::actor::dormant::Dormant) between two.
+/// [`Dormant`](crate::core::dormant::Dormant) between two.
 pub(crate) struct MailboxReceiver {
     /// `None` in place of a receiver handed to another owner: closed and empty.
     cell: Option<std::sync::Arc<ActorCell>>,
