@@ -238,6 +238,37 @@ async fn waiting_senders_are_served_in_order_and_nothing_they_hold_is_lost() {
     assert_eq!(letter.take::<Seq>(), Some(Seq { sender: 1, n: 0 }));
 }
 
+/// An ask dropped while it waits for room loses nothing either: its message is a dead letter, marked
+/// as asked, and the room goes to the next waiter.
+#[tokio::test]
+async fn an_ask_cancelled_while_it_waits_for_room_leaves_its_message_as_a_dead_letter() {
+    let system = ActorSystem::new();
+    let mut dead = system.broker().dead_letters();
+    let (actor, gate) = busy_recorder(&system, 1).await;
+    actor.tell(Seq { sender: 0, n: 0 }).unwrap(); // the one slot is taken
+    let mut cancelled = Box::pin(actor.ask(Echo(7)));
+    assert!(
+        poll_once(&mut cancelled).await.is_none(),
+        "the mailbox is full"
+    );
+    let mut next = Box::pin(actor.send(Seq { sender: 1, n: 0 }));
+    assert!(poll_once(&mut next).await.is_none(), "behind the ask");
+    drop(cancelled);
+    let letter = dead
+        .try_recv()
+        .expect("dropping the ask reports its message at once");
+    assert_eq!(*letter.reason(), DeadLetterReason::SendCancelled);
+    assert!(letter.was_ask());
+    assert_eq!(letter.take::<Echo>(), Some(Echo(7)));
+    gate.open(1);
+    next.await.unwrap();
+    assert_eq!(
+        actor.ask(Count).await.unwrap(),
+        3,
+        "Block, the tell, then the send"
+    );
+}
+
 #[tokio::test(start_paused = true)]
 async fn an_ask_times_out_and_a_full_mailbox_gives_the_message_back() {
     let system = ActorSystem::new();

@@ -39,8 +39,11 @@ pin_project! {
     ///
     /// # Cancel safety
     ///
-    /// Dropping it before the message is delivered drops the message. Dropping it after delivery
-    /// leaves the message to be handled; its reply is discarded.
+    /// Nothing is lost silently. Dropped before it is first polled, it has sent nothing and drops the
+    /// message. Dropped while it waits for room in a full bounded mailbox, it leaves the message as a
+    /// dead letter ([`DeadLetterReason::SendCancelled`](crate::broker::DeadLetterReason::SendCancelled)),
+    /// as a cancelled [`send`](crate::ActorRef::send) does. Dropped after delivery, it leaves the
+    /// message to be handled; the reply is discarded.
     #[must_use = "an ask does nothing until it is awaited: add `.await`"]
     pub struct AskRequest<'a, M: Message> {
         handle: &'a MailboxHandle,
@@ -49,6 +52,15 @@ pin_project! {
         timeout: Option<Duration>,
         #[pin]
         deadline: Option<Sleep>,
+    }
+
+    impl<'a, M: Message> PinnedDrop for AskRequest<'a, M> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            if let State::Reserving(message, _) = mem::replace(this.state, State::Done) {
+                this.handle.cancelled(ErasedEnvelope::new(message), true);
+            }
+        }
     }
 }
 

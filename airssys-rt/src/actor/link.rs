@@ -95,13 +95,18 @@ impl Delivery {
                 let system = self.system.clone();
                 self.runtime.spawn(async move {
                     if let Err(slot) = handle.send(slot).await {
-                        system.dead_letter(&handle.id, slot.message, DeadLetterReason::Closed);
+                        system.dead_letter(
+                            &handle.id,
+                            slot.message,
+                            false,
+                            DeadLetterReason::Closed,
+                        );
                     }
                 });
             }
             Err(Refused::Stopped(slot)) => {
                 self.system
-                    .dead_letter(&handle.id, slot.message, DeadLetterReason::Closed);
+                    .dead_letter(&handle.id, slot.message, false, DeadLetterReason::Closed);
             }
         }
     }

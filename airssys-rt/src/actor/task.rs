@@ -192,7 +192,7 @@ pub(crate) async fn deliver(target: &Strong, system: &WeakSystem, slot: Slot) ->
         Err(slot) => {
             // Its mailbox was closed when the message reached it.
             let reason = crate::core::dead_letter::DeadLetterReason::Closed;
-            system.dead_letter(&target.handle().id, slot.message, reason);
+            system.dead_letter(&target.handle().id, slot.message, false, reason);
             false
         }
     }

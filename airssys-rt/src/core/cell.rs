@@ -397,6 +397,15 @@ impl MailboxHandle {
         self.mailbox.try_send(slot)
     }
 
+    /// Reports the message of a send or an ask whose wait for room was dropped (cancelled) as a dead
+    /// letter ([`DeadLetterReason::SendCancelled`]).
+    ///
+    /// [`DeadLetterReason::SendCancelled`]: crate::core::dead_letter::DeadLetterReason::SendCancelled
+    pub(crate) fn cancelled(&self, message: crate::envelope::ErasedEnvelope, was_ask: bool) {
+        let reason = crate::core::dead_letter::DeadLetterReason::SendCancelled;
+        self.system.dead_letter(&self.id, message, was_ask, reason);
+    }
+
     /// Enqueues, waiting for room in a bounded mailbox; refused once the actor was asked to end for
     /// good. `Err` gives the slot back. A wait for room that is dropped (cancelled) reports its message
     /// as a dead letter ([`DeadLetterReason::SendCancelled`]): nothing is dropped silently.
@@ -419,10 +428,7 @@ impl MailboxHandle {
         impl Drop for Waiting<'_> {
             fn drop(&mut self) {
                 if let Some(slot) = self.slot.take() {
-                    let reason = crate::core::dead_letter::DeadLetterReason::SendCancelled;
-                    self.cell
-                        .system
-                        .dead_letter(&self.cell.id, slot.message, reason);
+                    self.cell.cancelled(slot.message, false);
                 }
             }
         }

@@ -102,15 +102,16 @@ impl WeakSystem {
     }
 
     /// Reports `payload`, which never reached `target` (or could not be handled there), as a dead
-    /// letter, if the system still exists.
+    /// letter, if the system still exists. `was_ask`: whether it was asked.
     pub(crate) fn dead_letter(
         &self,
         target: &crate::ActorId,
         payload: crate::envelope::ErasedEnvelope,
+        was_ask: bool,
         reason: DeadLetterReason,
     ) {
         if let Some(system) = self.0.upgrade() {
-            system.report_dead_letter(DeadLetter::new(target.clone(), payload, false, reason));
+            system.report_dead_letter(DeadLetter::new(target.clone(), payload, was_ask, reason));
         }
     }
 }
