@@ -57,6 +57,10 @@ pin_project! {
     impl<'a, M: Message> PinnedDrop for AskRequest<'a, M> {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
+            // Checked before the state is moved out: most asks end `Done`, and pay one compare.
+            if !matches!(this.state, State::Reserving(..)) {
+                return;
+            }
             if let State::Reserving(message, _) = mem::replace(this.state, State::Done) {
                 this.handle.cancelled(ErasedEnvelope::new(message), true);
             }
