@@ -32,6 +32,7 @@ pub mod address;
 pub mod broker;
 mod core;
 pub mod envelope;
+pub mod introspection;
 pub mod message;
 mod sink;
 pub mod supervisor;

@@ -12,6 +12,7 @@ use crate::broker::Topic;
 use crate::broker::{AddressResolver, MessageBroker};
 use crate::core::mailbox::{Farewell, MailboxHandle, MailboxKind, Signal};
 use crate::core::{Core, SpawnOptions};
+use crate::introspection::SystemSnapshot;
 use crate::message::Message;
 use crate::supervisor::{SupervisionEvents, SupervisionStats};
 use crate::supervisor::{Supervisor, SupervisorSpec};
@@ -260,6 +261,13 @@ impl ActorSystem {
                 count(child.wait_for_stop().await);
             }
         }
+    }
+
+    /// A snapshot of every live actor (identity, supervisor, state, mailbox depth, messages handled,
+    /// restarts) and the supervision tree they form; its `Display` prints the tree. See
+    /// [`introspection`](crate::introspection).
+    pub fn snapshot(&self) -> SystemSnapshot {
+        SystemSnapshot::of(&self.core)
     }
 
     /// Every [`SupervisionEvent`](crate::supervisor::SupervisionEvent) from now on: each start, exit,

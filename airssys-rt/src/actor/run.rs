@@ -16,6 +16,7 @@ use crate::actor::reply;
 use crate::actor::running::RunningAs;
 use crate::actor::{Actor, AfterPanic, Context};
 use crate::core::Core;
+use crate::core::cell::ActorState;
 use crate::core::dormant::{Dormant, Parent};
 use crate::core::mailbox::{
     ActorCell, Empty, MailboxHandle, MailboxReceiver, ReplyTo, Signal, Slot,
@@ -220,10 +221,12 @@ fn run_guarded<A: Actor>(
             guard.dormant().reason = StopReason::Panicked(panic);
             return;
         }
+        cell.set_state(ActorState::Running);
         if let Some(on_started) = on_started {
             let _ = on_started.send(());
         }
         let reason = message_loop(actor, &mut guard.dormant().mailbox, ctx, &cell).await;
+        cell.set_state(ActorState::Stopping);
         if reason == StopReason::Killed {
             // Killed between two messages: as a kill anywhere else, no `on_stop`.
             return;
@@ -322,6 +325,7 @@ async fn message_loop<A: Actor>(
                 if closed_with.is_none() {
                     mailbox.close();
                     closed_with = Some(StopReason::Drained);
+                    cell.set_state(ActorState::Stopping);
                 }
             }
             Signal::Stop => return StopReason::Stopped,
@@ -393,6 +397,8 @@ async fn message_loop<A: Actor>(
                 Err(ActorPanic::new(&*payload, &cell.id, during(message_type)))
             }
         };
+        // Counted however the handler ended: a panic is handled too.
+        cell.count_handled();
         if let Err(panic) = outcome {
             reply.fail(&panic);
             let resume = guarded_sync(|| actor.on_panic(ctx, &panic), &cell.id, "on_panic");

@@ -1,7 +1,7 @@
 //! The actor's cell: what its references, its task and the system share (the mailbox, the signals,
 //! the reference count, the priority lane, the watchers), and the sending operations on it.
 
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use tokio::sync::oneshot;
@@ -46,9 +46,57 @@ pub(crate) struct ActorCell {
     /// Run once when the actor stops for good: monitors and links.
     watchers: Mutex<Watchers>,
     /// Whether a supervisor owns the actor (then the supervisor, not the system, stops it).
-    supervised: AtomicBool,
+    /// The id of its supervisor's address, 0 if no supervisor owns it: then the supervisor, not the
+    /// system, stops it.
+    parent: AtomicU64,
     /// The last id given to one of the actor's timers, over all its incarnations.
     last_timer: AtomicU32,
+    /// Where it is in its life: an [`ActorState`], for introspection.
+    state: AtomicU8,
+    /// Restarts by its supervisor, over all its incarnations.
+    restarts: AtomicU32,
+    /// Messages handled, over all its incarnations. Written only by the actor's task (a load and a
+    /// store, no read-modify-write), read by introspection.
+    handled: AtomicU64,
+}
+
+/// Where an actor is in its life, as an [introspection snapshot](crate::introspection) shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ActorState {
+    /// Spawned, or restarted: its `on_start` has not returned yet.
+    Starting,
+    /// Handling messages, or waiting for them.
+    Running,
+    /// Asked to stop or drain, or its message loop has ended: handling what is left, or in `on_stop`.
+    Stopping,
+    /// Its incarnation has ended and its supervisor holds it: to be restarted (perhaps after a
+    /// backoff delay) or stopped for good.
+    Restarting,
+    /// Stopped for good.
+    Stopped,
+}
+
+impl ActorState {
+    const ALL: [ActorState; 5] = [
+        ActorState::Starting,
+        ActorState::Running,
+        ActorState::Stopping,
+        ActorState::Restarting,
+        ActorState::Stopped,
+    ];
+}
+
+impl core::fmt::Display for ActorState {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            ActorState::Starting => "starting",
+            ActorState::Running => "running",
+            ActorState::Stopping => "stopping",
+            ActorState::Restarting => "restarting",
+            ActorState::Stopped => "stopped",
+        })
+    }
 }
 
 /// A counted reference to a cell: while one exists, the actor does not stop for lack of references.
@@ -156,8 +204,11 @@ impl ActorCell {
             exit_reason: Mutex::new(None),
             trap: AtomicU32::new(NOT_TRAPPING),
             watchers: Mutex::new(Watchers::default()),
-            supervised: AtomicBool::new(false),
+            parent: AtomicU64::new(0),
             last_timer: AtomicU32::new(0),
+            state: AtomicU8::new(ActorState::Starting as u8),
+            restarts: AtomicU32::new(0),
+            handled: AtomicU64::new(0),
         }
     }
 
@@ -185,6 +236,7 @@ impl ActorCell {
     /// Clears what ended the last incarnation (a kill, a supervisor's stop), before a restart; a
     /// farewell stays raised, and is returned.
     pub(crate) fn begin_incarnation(&self) -> Farewell {
+        self.set_state(ActorState::Starting);
         lock(&self.exit_reason).take();
         self.signals.begin_incarnation()
     }
@@ -237,6 +289,16 @@ impl ActorCell {
         self.has_priority.load(Ordering::Acquire)
     }
 
+    /// How many messages wait for the actor, in both lanes: a snapshot.
+    pub(crate) fn depth(&self) -> usize {
+        let lane = if self.has_priority() {
+            lock(&self.lane).slots.len()
+        } else {
+            0
+        };
+        self.mailbox.len() + lane
+    }
+
     /// The next high-priority message, if any: one atomic load when there is none.
     #[inline]
     pub(crate) fn pop_priority(&self) -> Option<Slot> {
@@ -277,12 +339,49 @@ impl ActorCell {
         }
     }
 
-    pub(crate) fn set_supervised(&self, supervised: bool) {
-        self.supervised.store(supervised, Ordering::Release);
+    /// Records the supervisor that owns the actor from now on (`None`: none does).
+    pub(crate) fn set_parent(&self, parent: Option<ActorAddress>) {
+        let id = parent.map_or(0, |address| address.id());
+        self.parent.store(id, Ordering::Release);
+    }
+
+    /// The supervisor that owns the actor, if one does.
+    pub(crate) fn parent(&self) -> Option<ActorAddress> {
+        let id = core::num::NonZeroU64::new(self.parent.load(Ordering::Acquire))?;
+        Some(ActorAddress::from_id(id))
     }
 
     pub(crate) fn is_supervised(&self) -> bool {
-        self.supervised.load(Ordering::Acquire)
+        self.parent.load(Ordering::Acquire) != 0
+    }
+
+    /// Records where the actor is in its life.
+    pub(crate) fn set_state(&self, state: ActorState) {
+        self.state.store(state as u8, Ordering::Relaxed);
+    }
+
+    pub(crate) fn state(&self) -> ActorState {
+        ActorState::ALL[usize::from(self.state.load(Ordering::Relaxed))]
+    }
+
+    /// Counts a handled message. Only the actor's task calls it: a load and a store suffice.
+    #[inline]
+    pub(crate) fn count_handled(&self) {
+        let handled = self.handled.load(Ordering::Relaxed);
+        self.handled.store(handled + 1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn handled(&self) -> u64 {
+        self.handled.load(Ordering::Relaxed)
+    }
+
+    /// Counts a restart by the actor's supervisor.
+    pub(crate) fn count_restart(&self) {
+        self.restarts.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn restarts(&self) -> u32 {
+        self.restarts.load(Ordering::Relaxed)
     }
 
     /// Makes the actor receive exits of linked actors as messages, at handler `index`.
@@ -301,6 +400,7 @@ impl ActorCell {
         let list = {
             let mut watchers = lock(&self.watchers);
             watchers.stopped = Some(reason.clone());
+            self.set_state(ActorState::Stopped);
             self.stopped.store(true, Ordering::Release);
             core::mem::take(&mut watchers.list)
         };

@@ -8,6 +8,7 @@ use tokio::sync::mpsc;
 
 use crate::actor::Actor;
 use crate::actor::error::StopReason;
+use crate::core::cell::ActorState;
 use crate::core::dead_letter::{DeadLetter, DeadLetterReason};
 use crate::core::mailbox::{ActorCell, Empty, MailboxHandle, MailboxReceiver, Slot};
 use crate::core::{Core, Exit};
@@ -177,6 +178,7 @@ impl Parent {
     /// Hands the stopped incarnation to the supervisor; if the supervisor is gone, the child stops for
     /// good (the dormant actor drops).
     pub(crate) fn report(self, dormant: Dormant) {
+        dormant.cell.set_state(ActorState::Restarting);
         let exit = ChildExit {
             key: self.key,
             dormant,

@@ -70,7 +70,13 @@ pub(crate) struct Mailbox {
     /// A bounded mailbox's free room: one permit per message it can still take. Fair (waiting senders
     /// are served in order), and closed with the mailbox, which wakes them all with their message back.
     /// Boxed: the 40-byte semaphore would sit in the cell of every unbounded actor too.
-    room: Option<Box<tokio::sync::Semaphore>>,
+    room: Option<Box<Bounded>>,
+}
+
+/// What a bounded mailbox adds: its free room, and its capacity.
+struct Bounded {
+    free: tokio::sync::Semaphore,
+    capacity: usize,
 }
 
 /// Room reserved in a mailbox, for one message: see [`Mailbox::reserve`].
@@ -92,6 +98,18 @@ impl Room<'_> {
 }
 
 impl Mailbox {
+    /// How many messages are queued (not counting the priority lane): a snapshot.
+    pub(crate) fn len(&self) -> usize {
+        self.queue.len()
+    }
+
+    pub(crate) fn kind(&self) -> MailboxKind {
+        match &self.room {
+            None => MailboxKind::Unbounded,
+            Some(room) => MailboxKind::Bounded(room.capacity),
+        }
+    }
+
     pub(crate) fn new(kind: MailboxKind) -> Self {
         let room = match kind {
             MailboxKind::Unbounded => None,
@@ -100,7 +118,10 @@ impl Mailbox {
                     capacity > 0,
                     "a bounded mailbox needs a capacity of at least 1"
                 );
-                Some(Box::new(tokio::sync::Semaphore::new(capacity)))
+                Some(Box::new(Bounded {
+                    free: tokio::sync::Semaphore::new(capacity),
+                    capacity,
+                }))
             }
         };
         Mailbox {
@@ -113,7 +134,7 @@ impl Mailbox {
     #[inline]
     pub(crate) fn try_send(&self, slot: Slot) -> Result<(), Refused> {
         if let Some(room) = &self.room {
-            match room.try_acquire() {
+            match room.free.try_acquire() {
                 Ok(permit) => permit.forget(),
                 Err(tokio::sync::TryAcquireError::NoPermits) => return Err(Refused::Full(slot)),
                 Err(tokio::sync::TryAcquireError::Closed) => return Err(Refused::Stopped(slot)),
@@ -126,7 +147,7 @@ impl Mailbox {
     /// closed. Cancel safe: a wait dropped before it ends reserves nothing, and keeps no place in line.
     pub(crate) async fn reserve(&self) -> Result<Room<'_>, ()> {
         let permit = match &self.room {
-            Some(room) => Some(room.acquire().await.map_err(|_| ())?),
+            Some(room) => Some(room.free.acquire().await.map_err(|_| ())?),
             None => None,
         };
         if self.queue.is_closed() {
@@ -147,7 +168,7 @@ impl Mailbox {
     #[inline]
     fn took_one(&self) {
         if let Some(room) = &self.room {
-            room.add_permits(1);
+            room.free.add_permits(1);
         }
     }
 
@@ -236,7 +257,7 @@ impl MailboxReceiver {
             // SAFETY: as in `try_recv`.
             unsafe { cell.mailbox.queue.close() };
             if let Some(room) = &cell.mailbox.room {
-                room.close();
+                room.free.close();
             }
         }
     }

@@ -51,7 +51,7 @@ impl Supervisor {
     /// Adds a child, not started yet.
     pub(super) fn insert(&mut self, spec: ErasedChildSpec, ctx: &Context<Self>) -> u64 {
         let (handle, dormant) = spec.start.create(ctx.core(), spec.options.clone());
-        handle.set_supervised(true);
+        handle.set_parent(Some(ctx.address()));
         self.next_key += 1;
         let key = self.next_key;
         self.children.push(Child {
@@ -104,6 +104,7 @@ impl Supervisor {
         if !first {
             // Every restart counts, whether the new incarnation starts or fails to.
             child.restarts += 1;
+            handle.count_restart();
             self.stats.restarts += 1;
             ctx.core().supervision().restarts.incr();
         }
@@ -324,7 +325,7 @@ impl Supervisor {
         };
         self.event(ctx, index, SupervisionEventKind::Removed(reason.clone()));
         let child = self.children.remove(index);
-        child.strong.handle().set_supervised(false);
+        child.strong.handle().set_parent(None);
         reason
     }
 

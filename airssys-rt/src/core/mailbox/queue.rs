@@ -84,6 +84,13 @@ const fn lap_end(position: usize) -> usize {
     position - offset(position) + CAP
 }
 
+/// How many slots the positions before `position` number: a lap's extra position is not a slot.
+#[inline]
+const fn slots_before(position: usize) -> usize {
+    let within = offset(position);
+    position / LAP * CAP + if within < CAP { within } else { CAP }
+}
+
 /// The first position of the lap after the one `position` is in.
 #[inline]
 const fn next_lap(position: usize) -> usize {
@@ -168,6 +175,9 @@ pub(crate) struct Queue<T> {
     first: AtomicPtr<Block<T>>,
     /// The consumer's position and block: touched only by the consumer.
     head: UnsafeCell<Head<T>>,
+    /// A copy of the consumer's position, stored after each move, for [`len`](Queue::len) on other
+    /// threads.
+    taken: AtomicUsize,
     waker: AtomicWaker,
 }
 
@@ -196,6 +206,7 @@ impl<T> Queue<T> {
                 position: LAP,
                 block: ptr::null_mut(),
             }),
+            taken: AtomicUsize::new(LAP),
             waker: AtomicWaker::new(),
         }
     }
@@ -281,6 +292,19 @@ impl<T> Queue<T> {
         written
     }
 
+    /// How many values are queued: claimed by a sender and not yet taken. From any thread; a snapshot,
+    /// which senders and the consumer may change at once.
+    pub(crate) fn len(&self) -> usize {
+        // The consumer's position first: it only grows, so the count cannot come out negative but for
+        // a detach in between (which empties the queue: the index says `NO_BLOCK`).
+        let taken = self.taken.load(Relaxed);
+        let tail = self.tail.load(Acquire);
+        if tail & NO_BLOCK != 0 {
+            return 0;
+        }
+        slots_before(position(tail)).saturating_sub(slots_before(taken))
+    }
+
     /// Whether the queue refuses new values.
     pub(crate) fn is_closed(&self) -> bool {
         self.tail.load(Acquire) & CLOSED != 0
@@ -340,11 +364,13 @@ impl<T> Queue<T> {
             debug_assert!(!next.is_null());
             let done = core::mem::replace(&mut head.block, next);
             head.position += 2;
+            self.taken.store(head.position, Relaxed);
             // SAFETY: every slot of `done` has been taken, and its senders are done with it (each
             // wrote its slot, and the last one its link, before the marks we saw).
             unsafe { Block::free(done) };
         } else {
             head.position += 1;
+            self.taken.store(head.position, Relaxed);
         }
         Pop::Item(value)
     }
@@ -406,6 +432,7 @@ impl<T> Queue<T> {
         // The next lap has no block; the sender that installs one opens the lap after it.
         let start = next_lap(head.position);
         head.position = start + LAP;
+        self.taken.store(head.position, Relaxed);
         self.tail.store(index(start) | NO_BLOCK, Release);
         // SAFETY: every claimed slot of `block` was taken (the index was our position), and no sender
         // can claim another: the claim compares the index, which has moved to a later lap.

@@ -52,6 +52,31 @@ mod unit {
     }
 
     #[test]
+    fn the_length_counts_what_is_queued_across_blocks_and_detaches() {
+        let queue = Queue::new();
+        assert_eq!(queue.len(), 0);
+        let n = 2 * CAP + 3;
+        for i in 0..n {
+            queue.push(Box::new(i)).unwrap();
+            assert_eq!(queue.len(), i + 1);
+        }
+        for i in 0..n {
+            assert_eq!(take(&queue), Pop::Item(i));
+            assert_eq!(queue.len(), n - i - 1);
+        }
+        // Empty: the consumer detaches its block, and the next block starts in a later lap.
+        // SAFETY: this thread is the only consumer.
+        assert!(unsafe { queue.detach() });
+        assert_eq!(queue.len(), 0);
+        for i in 0..3 {
+            queue.push(Box::new(i)).unwrap();
+        }
+        assert_eq!(queue.len(), 3);
+        assert_eq!(take(&queue), Pop::Item(0));
+        assert_eq!(queue.len(), 2);
+    }
+
+    #[test]
     fn a_closed_queue_gives_values_back_and_finishes_after_the_accepted_ones() {
         let queue = Queue::new();
         queue.push(Box::new(1)).unwrap();
