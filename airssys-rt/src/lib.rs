@@ -24,7 +24,30 @@
 //! show the style. **Observing a running system**: [`ActorSystem::supervision_events`] and
 //! [`ActorSystem::supervision_stats`], [dead letters](broker::MessageBroker::dead_letters), [routing
 //! statistics](broker::MessageBroker::stats), and the one-line panic reports
-//! ([`ActorSystemBuilder::panic_reports`]).
+//! ([`ActorSystemBuilder::panic_reports`]); and the three below.
+//!
+//! # Observability
+//!
+//! **A live view**: [`ActorSystem::snapshot`] ([`introspection`]) gives each actor's identity,
+//! supervisor, state, mailbox depth, messages handled and restarts, and prints the supervision tree.
+//!
+//! **Tracing** (feature `tracing`, on by default): spans and events through the `tracing` facade,
+//! all with the target `airssys_rt` (`RUST_LOG=airssys_rt=debug` shows them all). Without a
+//! subscriber, or with one that filters them out, each costs a relaxed load and a branch.
+//!
+//! | span or event | level | fields | when |
+//! |---|---|---|---|
+//! | span `actor` | INFO | `actor` (its `ActorId`, as printed), `actor.type`, `actor.name` (if named), `actor.address` | one per incarnation: everything the actor's code does runs in it (a supervised child's `on_start` too) |
+//! | span `message` | DEBUG | `message.type` | one per handled message, inside the `actor` span; it *follows from* the span the message was sent in (a handler of another actor, a request's span), carried in the mailbox slot only while a subscriber records DEBUG |
+//! | event `actor started` | DEBUG | `actor` | `on_start` returned |
+//! | event `actor stopped` | DEBUG, WARN if abnormal | `actor`, `reason` | an incarnation ended |
+//! | event `actor panicked` | ERROR | `actor`, `during` (the hook or the handler's message type), `panic` (its message), `then` (what happens next) | a handler or hook panicked |
+//! | event `child started`, `child exited`, `child removed` | DEBUG | `supervisor`, `child`, `spec` (the child's id in its spec), `reason` | what a supervisor did |
+//! | event `child restart scheduled`, `child restarted` | INFO | as above, `delay`, `restarts` | |
+//! | event `child failure escalated` | ERROR | as above | restart intensity exceeded |
+//!
+//! The slot of a mailbox grows from 56 to 64 bytes with the feature (the sender's span, boxed), so
+//! that the erased envelope itself stays at 48; BENCHMARKS.md has the costs.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod actor;
@@ -34,6 +57,7 @@ mod core;
 pub mod envelope;
 pub mod introspection;
 pub mod message;
+mod observe;
 mod sink;
 pub mod supervisor;
 mod system;

@@ -27,11 +27,7 @@ impl Strong {
         message: M,
         lane: crate::message::Priority,
     ) -> Result<(), SendError<M>> {
-        let slot = Slot {
-            message: ErasedEnvelope::new(message),
-            index,
-            timer: 0,
-        };
+        let slot = Slot::new(ErasedEnvelope::new(message), index, 0);
         self.handle()
             .offer_in(slot, lane)
             .map_err(|refused| match refused {
@@ -45,11 +41,7 @@ impl Strong {
             // The priority lane has no capacity to wait for.
             return self.tell(index, message);
         }
-        let slot = Slot {
-            message: ErasedEnvelope::new(message),
-            index,
-            timer: 0,
-        };
+        let slot = Slot::new(ErasedEnvelope::new(message), index, 0);
         self.handle()
             .send(slot)
             .await

@@ -130,11 +130,7 @@ impl<M: Message> fmt::Debug for AskRequest<'_, M> {
 
 fn slot<M: Message>(message: M, index: u32) -> (Slot, oneshot::Receiver<ReplyResult>) {
     let (reply, receiver) = oneshot::channel();
-    let slot = Slot {
-        message: ErasedEnvelope::new(Ask { message, reply }),
-        index,
-        timer: 0,
-    };
+    let slot = Slot::new(ErasedEnvelope::new(Ask { message, reply }), index, 0);
     (slot, receiver)
 }
 

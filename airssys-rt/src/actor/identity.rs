@@ -85,6 +85,20 @@ impl fmt::Display for ActorId {
     }
 }
 
+impl ActorId {
+    /// The type's name without module paths (`Worker<Job>`), as `Display` writes it.
+    #[cfg(feature = "tracing")]
+    pub(crate) fn short_type_name(&self) -> String {
+        struct Short(&'static str);
+        impl fmt::Display for Short {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write_short_type_name(self.0, f)
+            }
+        }
+        Short(self.type_name()).to_string()
+    }
+}
+
 impl fmt::Debug for ActorId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "ActorId({self})")

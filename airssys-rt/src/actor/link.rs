@@ -84,11 +84,7 @@ impl Delivery {
         let Some(handle) = self.to.upgrade() else {
             return;
         };
-        let slot = Slot {
-            message: ErasedEnvelope::new(message),
-            index: self.index,
-            timer: 0,
-        };
+        let slot = Slot::new(ErasedEnvelope::new(message), self.index, 0);
         match handle.try_send(slot) {
             Ok(()) => {}
             Err(Refused::Full(slot)) => {

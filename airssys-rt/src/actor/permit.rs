@@ -67,11 +67,7 @@ impl<A: Actor> SendPermit<'_, A> {
         A: Handler<M>,
         M: Message,
     {
-        let slot = Slot {
-            message: ErasedEnvelope::new(message),
-            index: <A as Handler<M>>::__INDEX,
-            timer: 0,
-        };
+        let slot = Slot::new(ErasedEnvelope::new(message), <A as Handler<M>>::__INDEX, 0);
         if self.handle.refuses() {
             return Err(SendError::Stopped(slot.into_message()));
         }

@@ -175,11 +175,7 @@ impl Home {
     /// Delivers one message, waiting for room; whether the actor still takes messages. A message it
     /// no longer takes is a dead letter.
     async fn deliver(&self, message: ErasedEnvelope, index: u32) -> bool {
-        let slot = Slot {
-            message,
-            index,
-            timer: 0,
-        };
+        let slot = Slot::new(message, index, 0);
         deliver(&self.strong, &self.system, slot).await
     }
 }

@@ -176,11 +176,7 @@ struct Target {
 impl Target {
     /// Delivers one message, waiting for room; whether the target still runs.
     async fn deliver<M: Message>(&self, message: M) -> bool {
-        let slot = Slot {
-            message: ErasedEnvelope::new(message),
-            index: self.index,
-            timer: self.tag,
-        };
+        let slot = Slot::new(ErasedEnvelope::new(message), self.index, self.tag);
         crate::actor::task::deliver(&self.strong, &self.system, slot).await
     }
 }

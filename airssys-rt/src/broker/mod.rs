@@ -290,11 +290,7 @@ impl MessageBroker {
             timestamp,
             routing_key,
         } = envelope;
-        let slot = Slot {
-            message: ErasedEnvelope::new(message),
-            index,
-            timer: 0,
-        };
+        let slot = Slot::new(ErasedEnvelope::new(message), index, 0);
         let stats = self.system.stats();
         let (slot, failure) = match route.handle.offer::<M>(slot) {
             Ok(()) => {

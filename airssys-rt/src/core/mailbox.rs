@@ -43,11 +43,37 @@ pub(crate) struct Slot {
     /// discards a timer's message once that timer was cancelled (see [`timer`](crate::actor::timer)).
     /// It fits in what would be padding.
     pub(crate) timer: u32,
+    /// The span it was sent in, for the span of its handling to follow from: set only while a
+    /// subscriber records message spans (else `None`, and nothing is allocated). Boxed, so that a slot
+    /// grows by a pointer, not by a `Span`; held, not just its id, so that the sender's span stays
+    /// open until the message is handled (an id alone may be reused once its span closes).
+    #[cfg(feature = "tracing")]
+    pub(crate) cause: crate::observe::ActorSpan,
 }
 
+// 56 bytes, a 64-byte queue slot with its mark; with `tracing`, a pointer more (see `cause`).
+#[cfg(not(feature = "tracing"))]
 static_assertions::const_assert_eq!(size_of::<Slot>(), 56);
+#[cfg(feature = "tracing")]
+static_assertions::const_assert_eq!(size_of::<Slot>(), 64);
+// And a block of them is recycled: a steady load allocates nothing.
+#[cfg(not(loom))]
+static_assertions::const_assert!(queue::recycles_blocks_of::<Slot>());
 
 impl Slot {
+    /// A slot for `message`, to handler `index` (`timer`: the id of the sending timer, or 0), sent in
+    /// the current span.
+    #[inline(always)]
+    pub(crate) fn new(message: ErasedEnvelope, index: u32, timer: u32) -> Self {
+        Slot {
+            message,
+            index,
+            timer,
+            #[cfg(feature = "tracing")]
+            cause: crate::observe::cause(),
+        }
+    }
+
     /// The message back out of a slot that was refused (the sender knows its type).
     pub(crate) fn into_message<M: Message>(self) -> M {
         match self.message.downcast::<M>() {

@@ -205,6 +205,7 @@ impl Core {
 
     /// Reports a panic caught in an actor, unless reports are off: `then` says what happens next.
     pub(crate) fn report_panic(&self, panic: &crate::ActorPanic, then: &str) {
+        crate::observe::panicked(panic, then);
         if self.inner.panic_reports {
             eprintln!("airssys-rt: {panic}; {then}");
         }

@@ -198,11 +198,11 @@ impl Drop for Child {
 impl Supervisor {
     /// The message that wakes a supervisor to read the exits of its children.
     pub(crate) fn child_exited_message() -> Slot {
-        Slot {
-            message: ErasedEnvelope::new(ChildExited),
-            index: <Supervisor as Handler<ChildExited>>::__INDEX,
-            timer: 0,
-        }
+        Slot::new(
+            ErasedEnvelope::new(ChildExited),
+            <Supervisor as Handler<ChildExited>>::__INDEX,
+            0,
+        )
     }
 }
 

@@ -36,15 +36,17 @@ impl Supervisor {
 
     pub(super) fn event(&self, ctx: &Context<Self>, index: usize, kind: SupervisionEventKind) {
         let supervision = ctx.core().supervision();
+        let child = &self.children[index];
+        let event = SupervisionEvent {
+            supervisor: ctx.address(),
+            child: child.spec.id.clone(),
+            address: child.strong.handle().address,
+            at: Instant::now(),
+            kind,
+        };
+        crate::observe::supervised(&ctx.handle().id, &child.strong.handle().id, &event);
         if supervision.events.has_subscribers() {
-            let child = &self.children[index];
-            supervision.events.report(SupervisionEvent {
-                supervisor: ctx.address(),
-                child: child.spec.id.clone(),
-                address: child.strong.handle().address,
-                at: Instant::now(),
-                kind,
-            });
+            supervision.events.report(event);
         }
     }
 

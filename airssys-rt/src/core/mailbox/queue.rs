@@ -165,6 +165,12 @@ pub(crate) enum Pop<T> {
     Closed,
 }
 
+/// Whether the blocks of a queue of `T` are recycled (a steady load allocates nothing): for a static
+/// assertion on the mailbox's slot.
+pub(crate) const fn recycles_blocks_of<T>() -> bool {
+    blocks::recycled::<Block<T>>()
+}
+
 /// A multi-producer, single-consumer queue; see the [module docs](self).
 pub(crate) struct Queue<T> {
     /// The senders' index: the next position to claim, and the flags.
