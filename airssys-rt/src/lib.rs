@@ -48,6 +48,27 @@
 //!
 //! The slot of a mailbox grows from 56 to 64 bytes with the feature (the sender's span, boxed), so
 //! that the erased envelope itself stays at 48; BENCHMARKS.md has the costs.
+//!
+//! **Metrics** (feature `metrics`, off by default): through the `metrics` facade, to whatever
+//! exporter the application installs (Prometheus, StatsD, OpenTelemetry; the suite's
+//! `examples/observability.rs` scrapes Prometheus). Each actor registers its handles once, at spawn;
+//! a message then costs the handles' updates and three clock reads (when it is sent, when its handler
+//! begins and ends). Labels: `actor_type` (its type, without module paths) on all, `actor_name` where
+//! the actor has a name (a supervised child's is its id in the spec), and `reason` where listed.
+//! Unnamed actors of one type share their series.
+//!
+//! | metric | kind | labels | what |
+//! |---|---|---|---|
+//! | `airssys_messages_sent_total` | counter | type, name | messages accepted into the actor's mailbox (either lane) |
+//! | `airssys_messages_refused_total` | counter | type, name, `reason` = `full` or `stopped` | messages given back to their sender (`SendError`, `AskError::Send`) |
+//! | `airssys_messages_handled_total` | counter | type, name | messages handled (a handler that panicked included) |
+//! | `airssys_messages_dead_lettered_total` | counter | type, name (of the target), `reason` = `stopped`, `closed`, `mailbox_full`, `send_cancelled` | dead letters, whether or not anyone subscribes to them |
+//! | `airssys_handler_duration_seconds` | histogram | type, name | how long each handler ran (an `async` one to its end) |
+//! | `airssys_mailbox_wait_seconds` | histogram | type, name | from send (before any wait for room) to the handler's start |
+//! | `airssys_mailbox_depth` | gauge | type, name | messages waiting, set after each handled message; 0 when it stops |
+//! | `airssys_actors_live` | gauge | type | actors spawned and not yet stopped for good |
+//! | `airssys_restarts_total` | counter | type, name (of the child) | restarts by a supervisor |
+//! | `airssys_escalations_total` | counter | type, name (of the supervisor) | failures a supervisor escalated |
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod actor;

@@ -28,12 +28,12 @@ impl Strong {
         lane: crate::message::Priority,
     ) -> Result<(), SendError<M>> {
         let slot = Slot::new(ErasedEnvelope::new(message), index, 0);
-        self.handle()
-            .offer_in(slot, lane)
-            .map_err(|refused| match refused {
+        self.handle().offer_in(slot, lane).map_err(|refused| {
+            self.handle().refused(match refused {
                 Refused::Full(slot) => SendError::Full(slot.into_message()),
                 Refused::Stopped(slot) => SendError::Stopped(slot.into_message()),
             })
+        })
     }
 
     async fn send<M: Message>(&self, index: u32, message: M) -> Result<(), SendError<M>> {
@@ -42,10 +42,10 @@ impl Strong {
             return self.tell(index, message);
         }
         let slot = Slot::new(ErasedEnvelope::new(message), index, 0);
-        self.handle()
-            .send(slot)
-            .await
-            .map_err(|slot| SendError::Stopped(slot.into_message()))
+        self.handle().send(slot).await.map_err(|slot| {
+            self.handle()
+                .refused(SendError::Stopped(slot.into_message()))
+        })
     }
 }
 

@@ -143,10 +143,11 @@ impl<M: Message> AskRequest<'_, M> {
     /// What the ask fails with when its deadline passes now: the message back if it is still
     /// waiting for room, else a timeout.
     fn expire(self: Pin<&mut Self>) -> Result<M::Result, AskError<M>> {
-        match mem::replace(self.project().state, State::Done) {
-            State::Start(message) | State::Reserving(message, _) => {
-                Err(AskError::Send(SendError::Full(message)))
-            }
+        let this = self.project();
+        match mem::replace(this.state, State::Done) {
+            State::Start(message) | State::Reserving(message, _) => Err(AskError::Send(
+                this.handle.refused(SendError::Full(message)),
+            )),
             State::Waiting(_) | State::Done => Err(AskError::Timeout),
         }
     }
@@ -156,6 +157,19 @@ impl<'a, M: Message> Future for AskRequest<'a, M> {
     type Output = Result<M::Result, AskError<M>>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let handle = self.handle;
+        match self.poll_ask(cx) {
+            // Counted once, here: a message given back to the asker.
+            Poll::Ready(Err(AskError::Send(error))) => {
+                Poll::Ready(Err(AskError::Send(handle.refused(error))))
+            }
+            other => other,
+        }
+    }
+}
+
+impl<'a, M: Message> AskRequest<'a, M> {
+    fn poll_ask(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<<Self as Future>::Output> {
         let mut this = self.project();
         if let Some(timeout) = this.timeout.take() {
             this.deadline.set(Some(tokio::time::sleep(timeout)));

@@ -87,7 +87,7 @@ impl fmt::Display for ActorId {
 
 impl ActorId {
     /// The type's name without module paths (`Worker<Job>`), as `Display` writes it.
-    #[cfg(feature = "tracing")]
+    #[cfg(any(feature = "tracing", feature = "metrics"))]
     pub(crate) fn short_type_name(&self) -> String {
         struct Short(&'static str);
         impl fmt::Display for Short {

@@ -69,11 +69,12 @@ impl<A: Actor> SendPermit<'_, A> {
     {
         let slot = Slot::new(ErasedEnvelope::new(message), <A as Handler<M>>::__INDEX, 0);
         if self.handle.refuses() {
-            return Err(SendError::Stopped(slot.into_message()));
+            return Err(self.handle.refused(SendError::Stopped(slot.into_message())));
         }
+        let handle = self.handle;
         self.room
             .send(slot)
-            .map_err(|slot| SendError::Stopped(slot.into_message()))
+            .map_err(|slot| handle.refused(SendError::Stopped(slot.into_message())))
     }
 }
 

@@ -343,7 +343,7 @@ async fn message_loop<A: Actor>(
         // The slot lives in this block only, so that its storage is not kept across the handler's
         // await below (it is consumed by then).
         let mut reply = ReplyTo::default();
-        let (handled, span, message_type) = {
+        let (handled, span, message_type, began) = {
             let slot = match cell.pop_priority() {
                 Some(slot) => Ok(slot),
                 None => mailbox.try_recv(),
@@ -401,8 +401,9 @@ async fn message_loop<A: Actor>(
             }
             let span = observe::message_span(&slot);
             let message_type = slot.message.message_type();
+            let began = cell.mailbox.meters.begin(observe::sent_at_of(&slot));
             let handled = observe::entered(&span, || handle(actor, slot, ctx, &mut reply));
-            (handled, span, message_type)
+            (handled, span, message_type, began)
         };
         let outcome = match handled {
             // The span is consumed on every path, so that it is not kept across the awaits below.
@@ -421,6 +422,7 @@ async fn message_loop<A: Actor>(
         };
         // Counted however the handler ended: a panic is handled too.
         cell.count_handled();
+        cell.mailbox.meters.end(began, || cell.depth());
         if let Err(panic) = outcome {
             reply.fail(&panic);
             let resume = guarded_sync(|| actor.on_panic(ctx, &panic), &cell.id, "on_panic");

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use tokio::sync::oneshot;
 use tokio::task::AbortHandle;
 
-use crate::actor::error::StopReason;
+use crate::actor::error::{SendError, StopReason};
 use crate::actor::identity::ActorId;
 use crate::address::ActorAddress;
 use crate::core::mailbox::{Mailbox, MailboxKind, Refused, Slot};
@@ -190,7 +190,7 @@ impl ActorCell {
         system: crate::core::WeakSystem,
     ) -> Self {
         ActorCell {
-            mailbox: Mailbox::new(kind),
+            mailbox: Mailbox::new(kind, &id),
             system,
             address: id.address(),
             id,
@@ -497,6 +497,13 @@ impl MailboxHandle {
         self.mailbox.try_send(slot)
     }
 
+    /// Counts a message given back to its sender (feature `metrics`), and returns the error.
+    #[inline]
+    pub(crate) fn refused<M: Message>(&self, error: SendError<M>) -> SendError<M> {
+        self.mailbox.meters.refused(error.is_full());
+        error
+    }
+
     /// Reports the message of a send or an ask whose wait for room was dropped (cancelled) as a dead
     /// letter ([`DeadLetterReason::SendCancelled`]).
     ///
@@ -585,6 +592,7 @@ impl MailboxHandle {
             return Err(Refused::Stopped(slot));
         }
         self.push_priority(slot).map_err(Refused::Stopped)?;
+        self.mailbox.meters.sent();
         self.wake();
         Ok(())
     }

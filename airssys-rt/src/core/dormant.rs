@@ -96,6 +96,7 @@ impl Dormant {
                 system.report_dead_letter(DeadLetter::new(target, payload, was_ask, reason));
             } else {
                 system.stats().dead_letters.incr();
+                crate::observe::dead_lettered(&target, &DeadLetterReason::Stopped(reason.clone()));
                 drop(slot);
             }
         }));
@@ -132,6 +133,9 @@ impl Drop for Dormant {
     fn drop(&mut self) {
         self.mailbox.close();
         self.exit.deregister();
+        if !self.settling {
+            self.cell.mailbox.meters.left();
+        }
         let system = self.exit.system();
         if !self.bury_queued(system.as_ref()) && !self.settling {
             let runtime = system

@@ -49,13 +49,18 @@ pub(crate) struct Slot {
     /// open until the message is handled (an id alone may be reused once its span closes).
     #[cfg(feature = "tracing")]
     pub(crate) cause: crate::observe::ActorSpan,
+    /// When it was sent, for its mailbox wait (feature `metrics`).
+    #[cfg(feature = "metrics")]
+    pub(crate) sent_at: crate::observe::SentAt,
 }
 
-// 56 bytes, a 64-byte queue slot with its mark; with `tracing`, a pointer more (see `cause`).
-#[cfg(not(feature = "tracing"))]
-static_assertions::const_assert_eq!(size_of::<Slot>(), 56);
-#[cfg(feature = "tracing")]
-static_assertions::const_assert_eq!(size_of::<Slot>(), 64);
+// 56 bytes, a 64-byte queue slot with its mark; with `tracing`, a pointer more (see `cause`); with
+// `metrics`, an `Instant` more.
+static_assertions::const_assert_eq!(
+    size_of::<Slot>(),
+    56 + if cfg!(feature = "tracing") { 8 } else { 0 }
+        + if cfg!(feature = "metrics") { 16 } else { 0 }
+);
 // And a block of them is recycled: a steady load allocates nothing.
 #[cfg(not(loom))]
 static_assertions::const_assert!(queue::recycles_blocks_of::<Slot>());
@@ -71,6 +76,8 @@ impl Slot {
             timer,
             #[cfg(feature = "tracing")]
             cause: crate::observe::cause(),
+            #[cfg(feature = "metrics")]
+            sent_at: crate::observe::sent_at(),
         }
     }
 
@@ -97,6 +104,8 @@ pub(crate) struct Mailbox {
     /// are served in order), and closed with the mailbox, which wakes them all with their message back.
     /// Boxed: the 40-byte semaphore would sit in the cell of every unbounded actor too.
     room: Option<Box<Bounded>>,
+    /// Its actor's metric handles (feature `metrics`; nothing without it).
+    pub(crate) meters: crate::observe::Meters,
 }
 
 /// What a bounded mailbox adds: its free room, and its capacity.
@@ -119,7 +128,9 @@ impl Room<'_> {
             // The permit now belongs to the queued message; the consumer adds it back when it takes it.
             permit.forget();
         }
-        self.mailbox.queue.push(slot)
+        self.mailbox.queue.push(slot)?;
+        self.mailbox.meters.sent();
+        Ok(())
     }
 }
 
@@ -136,7 +147,7 @@ impl Mailbox {
         }
     }
 
-    pub(crate) fn new(kind: MailboxKind) -> Self {
+    pub(crate) fn new(kind: MailboxKind, id: &crate::actor::ActorId) -> Self {
         let room = match kind {
             MailboxKind::Unbounded => None,
             MailboxKind::Bounded(capacity) => {
@@ -153,6 +164,7 @@ impl Mailbox {
         Mailbox {
             queue: queue::Queue::new(),
             room,
+            meters: crate::observe::ActorMeters::new(id),
         }
     }
 
@@ -166,7 +178,9 @@ impl Mailbox {
                 Err(tokio::sync::TryAcquireError::Closed) => return Err(Refused::Stopped(slot)),
             }
         }
-        self.queue.push(slot).map_err(Refused::Stopped)
+        self.queue.push(slot).map_err(Refused::Stopped)?;
+        self.meters.sent();
+        Ok(())
     }
 
     /// Waits for room (at once in an unbounded mailbox) and reserves it. `Err` once the mailbox is

@@ -119,6 +119,7 @@ impl WeakSystem {
 impl Shared {
     fn report_dead_letter(&self, letter: DeadLetter) {
         self.stats.dead_letters.incr();
+        crate::observe::dead_lettered(letter.target_id(), letter.reason());
         self.dead_letters.report(Arc::new(letter));
     }
 }

@@ -107,6 +107,7 @@ impl Supervisor {
             // Every restart counts, whether the new incarnation starts or fails to.
             child.restarts += 1;
             handle.count_restart();
+            crate::observe::restarted(&handle.id);
             self.stats.restarts += 1;
             ctx.core().supervision().restarts.incr();
         }
@@ -360,6 +361,7 @@ impl Supervisor {
     ) {
         self.given_up = true;
         ctx.core().supervision().escalations.incr();
+        crate::observe::escalated(&ctx.handle().id);
         self.event(ctx, index, SupervisionEventKind::Escalated(reason.clone()));
         let child = self.children[index].spec.id.clone();
         self.terminate_all(ctx).await;

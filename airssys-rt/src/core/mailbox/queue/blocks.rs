@@ -17,16 +17,14 @@
 use core::alloc::Layout;
 use core::ptr;
 
-/// The size and alignment of a recycled chunk: one block of mailbox slots (`tracing` adds a pointer
-/// to each slot). `mailbox.rs` asserts that its block fits.
-const CHUNK: Layout = match Layout::from_size_align(
-    if cfg!(feature = "tracing") {
-        2304
-    } else {
-        2048
-    },
-    8,
-) {
+/// The size of a recycled chunk: one block of mailbox slots, 31 of 64 bytes and a link (`tracing`
+/// adds a pointer to each slot, `metrics` an `Instant`). `mailbox.rs` asserts that a block fits.
+const CHUNK_SIZE: usize = 2048
+    + if cfg!(feature = "tracing") { 256 } else { 0 }
+    + if cfg!(feature = "metrics") { 512 } else { 0 };
+
+/// The size and alignment of a recycled chunk.
+const CHUNK: Layout = match Layout::from_size_align(CHUNK_SIZE, 8) {
     Ok(layout) => layout,
     Err(_) => panic!("a chunk's size and alignment make a layout"),
 };

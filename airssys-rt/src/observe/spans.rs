@@ -1,6 +1,4 @@
-//! What the runtime tells `tracing` (feature `tracing`): the spans and events the crate docs list in
-//! "Observability". Every call site in the runtime goes through this module, so that the names and
-//! fields are written once, and a build without the feature compiles them all out.
+//! Spans and events, through `tracing` (feature `tracing`).
 
 #[cfg(not(feature = "tracing"))]
 pub(crate) use off::*;
@@ -99,8 +97,11 @@ mod on {
 
     /// The span of one incarnation of an actor: everything it does runs in it.
     pub(crate) fn actor_span(id: &ActorId) -> ActorSpan {
+        // A root: an actor outlives whatever spawned it (a handler, a supervisor's restart), whose
+        // span it follows from instead of nesting in.
         let span = tracing::info_span!(
             target: TARGET,
+            parent: None,
             "actor",
             actor = %id,
             actor.type = field::Empty,
@@ -108,6 +109,7 @@ mod on {
             actor.address = id.address().id(),
         );
         if !span.is_disabled() {
+            span.follows_from(Span::current());
             span.record("actor.type", id.short_type_name().as_str());
             if let Some(name) = id.name() {
                 span.record("actor.name", name);
