@@ -568,7 +568,24 @@ fn idle_actor_memory<const ACTORS: usize>() {
     });
 }
 
+/// With `AIRSSYS_BENCH_SUBSCRIBER=record` (and the `tracing` feature), a subscriber that records
+/// every span and event of the runtime at DEBUG (tracing-subscriber's registry, which every
+/// formatting or exporting layer sits on): what a traced service pays. Off by default: the figures
+/// are those of a service with no subscriber.
+#[cfg(feature = "tracing")]
+fn install_subscriber() {
+    use tracing_subscriber::layer::SubscriberExt;
+    if std::env::var("AIRSSYS_BENCH_SUBSCRIBER").as_deref() == Ok("record") {
+        let subscriber =
+            tracing_subscriber::registry().with(tracing_subscriber::filter::LevelFilter::DEBUG);
+        tracing::subscriber::set_global_default(subscriber).expect("the only subscriber");
+        println!("recording subscriber installed (DEBUG)");
+    }
+}
+
 fn benches(c: &mut Criterion) {
+    #[cfg(feature = "tracing")]
+    install_subscriber();
     idle_actor_memory::<10_000>();
     idle_actor_memory::<100_000>();
     tell(c);

@@ -256,6 +256,16 @@ async fn panics_restarts_and_escalations_are_events_with_the_actors_identity() {
     .await;
     root.wait_for_stop().await;
 
+    // One span per incarnation (its `on_start` included), each a root.
+    let address = counter.address().id().to_string();
+    let incarnations: Vec<_> = seen
+        .spans("actor")
+        .into_iter()
+        .filter(|(_, span)| span.fields.get("actor.address") == Some(&address))
+        .collect();
+    assert_eq!(incarnations.len(), 2, "{incarnations:?}");
+    assert!(incarnations.iter().all(|(_, span)| span.parent.is_none()));
+
     let panics = seen.events("actor panicked");
     assert_eq!(panics.len(), 2, "{panics:?}");
     assert_eq!(panics[0].level, tracing::Level::ERROR);
@@ -274,6 +284,22 @@ async fn panics_restarts_and_escalations_are_events_with_the_actors_identity() {
     assert_eq!(restarted[0].fields["child"], format!("{}", counter.id()));
     assert_eq!(restarted[0].fields["supervisor"], format!("{}", root.id()));
 
+    let started = seen.events("child started");
+    assert_eq!(
+        started.len(),
+        1,
+        "started once, then restarted: {started:?}"
+    );
+    assert_eq!(started[0].level, tracing::Level::DEBUG);
+    assert_eq!(started[0].fields["spec"], "counter");
+    let exited = seen.events("child exited");
+    assert_eq!(exited.len(), 2, "{exited:?}");
+    assert!(
+        exited[0].fields["reason"].contains("asked to crash"),
+        "{:?}",
+        exited[0]
+    );
+
     let escalated = seen.events("child failure escalated");
     assert_eq!(escalated.len(), 1);
     assert_eq!(escalated[0].level, tracing::Level::ERROR);
@@ -285,4 +311,33 @@ async fn panics_restarts_and_escalations_are_events_with_the_actors_identity() {
                 && event.level == tracing::Level::WARN),
         "the supervisor stops escalated, abnormally: {stopped:?}"
     );
+}
+
+#[tokio::test(flavor = "current_thread", start_paused = true)]
+async fn a_scheduled_restart_and_a_removal_are_events_too() {
+    let (seen, _guard) = recorder();
+    let system = ActorSystem::builder().panic_reports(false).build();
+    let mut events = system.supervision_events();
+    let root = SupervisorSpec::new(Strategy::OneForOne)
+        .backoff(airssys_rt::supervisor::Backoff::exponential(
+            std::time::Duration::from_secs(1),
+            std::time::Duration::from_secs(1),
+        ))
+        .child(ChildSpec::new("counter", || Counter(0)))
+        .spawn(&system);
+    let counter = root.child::<Counter>("counter").await.unwrap();
+    counter.tell(Crash).unwrap();
+    wait_for(&mut events, |event| {
+        matches!(event.kind, SupervisionEventKind::Restarted(_))
+    })
+    .await;
+    root.remove_child("counter").await.unwrap();
+
+    let scheduled = seen.events("child restart scheduled");
+    assert_eq!(scheduled.len(), 1, "{scheduled:?}");
+    assert_eq!(scheduled[0].level, tracing::Level::INFO);
+    assert_eq!(scheduled[0].fields["delay"], "1s");
+    let removed = seen.events("child removed");
+    assert_eq!(removed.len(), 1, "{removed:?}");
+    assert_eq!(removed[0].fields["child"], format!("{}", counter.id()));
 }

@@ -170,6 +170,7 @@ pub(crate) fn run<A: Actor>(
     parent: Option<Parent>,
     started: bool,
     on_started: Option<oneshot::Sender<()>>,
+    span: observe::ActorSpan,
 ) -> impl Future<Output = ()> + Send {
     // Until this incarnation ends otherwise, it ends killed (not as the last one ended).
     dormant.reason = StopReason::Killed;
@@ -177,7 +178,6 @@ pub(crate) fn run<A: Actor>(
         dormant: Some(dormant),
         parent,
     };
-    let span = observe::actor_span(&ctx.handle().id);
     let task = RunningAs::new(
         ctx.address(),
         run_guarded(actor, guard, ctx, started, on_started),
@@ -270,7 +270,8 @@ pub(crate) fn launch<A: Actor>(
 ) {
     let ctx = Context::new(handle, system.clone());
     let cell = dormant.cell.clone();
-    let task = run(actor, dormant, ctx, None, false, on_started);
+    let span = observe::actor_span(&cell.id);
+    let task = run(actor, dormant, ctx, None, false, on_started, span);
     crate::actor::blocking::spawn_incarnation(system.runtime(), &cell, task);
 }
 
@@ -301,7 +302,7 @@ pub(crate) async fn start_supervised<A: Actor>(
     let span = observe::actor_span(&dormant.cell.id);
     let on_start = observe::in_span(
         RunningAs::new(ctx.address(), actor.on_start(&mut ctx)),
-        span,
+        span.clone(),
     );
     if let Err(panic) = guarded(on_start, &dormant.cell.id, || "on_start".to_owned()).await {
         system.report_panic(&panic, stops(&dormant.cell));
@@ -309,7 +310,8 @@ pub(crate) async fn start_supervised<A: Actor>(
         return Err(dormant);
     }
     let cell = dormant.cell.clone();
-    let task = run(actor, dormant, ctx, Some(parent), true, None);
+    // The incarnation's one span: its `on_start` ran in it too.
+    let task = run(actor, dormant, ctx, Some(parent), true, None, span);
     crate::actor::blocking::spawn_incarnation(system.runtime(), &cell, task);
     Ok(())
 }
@@ -399,9 +401,9 @@ async fn message_loop<A: Actor>(
                 let _ = catch_unwind(AssertUnwindSafe(move || drop(slot)));
                 continue;
             }
-            let span = observe::message_span(&slot);
+            let span = slot.span();
             let message_type = slot.message.message_type();
-            let began = cell.mailbox.meters.begin(observe::sent_at_of(&slot));
+            let began = cell.mailbox.meters.begin(slot.sent_at());
             let handled = observe::entered(&span, || handle(actor, slot, ctx, &mut reply));
             (handled, span, message_type, began)
         };
@@ -537,7 +539,8 @@ mod tests {
             let system = crate::ActorSystem::new().core().clone();
             let (handle, dormant) = system.create::<Idle>(crate::SpawnOptions::default());
             let ctx = Context::new(handle, system.clone());
-            let task = run(Idle, dormant, ctx, None, false, None);
+            let span = observe::actor_span(&dormant.cell.id);
+            let task = run(Idle, dormant, ctx, None, false, None, span);
             let size = size_of_val(&task);
             assert!(size <= 672, "the task of an idle actor is {size} bytes");
         });

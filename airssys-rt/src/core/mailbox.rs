@@ -81,6 +81,25 @@ impl Slot {
         }
     }
 
+    /// The span of handling this message (feature `tracing`; nothing without it).
+    #[inline(always)]
+    pub(crate) fn span(&self) -> crate::observe::ActorSpan {
+        #[cfg(feature = "tracing")]
+        let cause = &self.cause;
+        #[cfg(not(feature = "tracing"))]
+        let cause = &crate::observe::ActorSpan;
+        crate::observe::message_span(self.message.message_type(), cause)
+    }
+
+    /// When this message was sent (feature `metrics`; nothing without it).
+    #[inline(always)]
+    pub(crate) fn sent_at(&self) -> crate::observe::SentAt {
+        #[cfg(feature = "metrics")]
+        return self.sent_at;
+        #[cfg(not(feature = "metrics"))]
+        crate::observe::sent_at()
+    }
+
     /// The message back out of a slot that was refused (the sender knows its type).
     pub(crate) fn into_message<M: Message>(self) -> M {
         match self.message.downcast::<M>() {

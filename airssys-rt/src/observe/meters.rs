@@ -121,12 +121,6 @@ mod on {
         Instant::now()
     }
 
-    /// When the message in `slot` was sent.
-    #[inline]
-    pub(crate) fn sent_at_of(slot: &crate::core::mailbox::Slot) -> SentAt {
-        slot.sent_at
-    }
-
     /// A message to `target` became a dead letter.
     pub(crate) fn dead_lettered(target: &ActorId, reason: &DeadLetterReason) {
         let mut labels = labels(target);
@@ -189,7 +183,7 @@ mod off {
     pub(crate) struct SentAt;
 
     #[inline(always)]
-    pub(crate) fn sent_at_of(_: &crate::core::mailbox::Slot) -> SentAt {
+    pub(crate) fn sent_at() -> SentAt {
         SentAt
     }
 

@@ -16,7 +16,6 @@ mod on {
     use tracing::{Level, Span, field};
 
     use crate::actor::{ActorId, ActorPanic, StopReason};
-    use crate::core::mailbox::Slot;
     use crate::supervisor::{SupervisionEvent, SupervisionEventKind};
 
     /// The span of an incarnation, or of handling a message, or the one a message was sent in: none
@@ -34,6 +33,12 @@ mod on {
         #[inline(always)]
         fn get(&self) -> Option<&Span> {
             self.0.as_deref()
+        }
+    }
+
+    impl Clone for ActorSpan {
+        fn clone(&self) -> Self {
+            ActorSpan(ManuallyDrop::new((*self.0).clone()))
         }
     }
 
@@ -118,12 +123,12 @@ mod on {
         held(span)
     }
 
-    /// The span of handling the message in `slot`, inside its actor's span; it follows from the span
-    /// the message was sent in.
+    /// The span of handling a message of `message_type`, inside its actor's span; it follows from
+    /// `cause`, the span the message was sent in.
     #[inline(always)]
-    pub(crate) fn message_span(slot: &Slot) -> ActorSpan {
+    pub(crate) fn message_span(message_type: &'static str, cause: &ActorSpan) -> ActorSpan {
         if messages_may_be_recorded() {
-            recorded_message_span(slot.message.message_type(), &slot.cause)
+            recorded_message_span(message_type, cause)
         } else {
             ActorSpan::none()
         }
@@ -246,10 +251,10 @@ mod off {
     use core::future::Future;
 
     use crate::actor::{ActorId, ActorPanic, StopReason};
-    use crate::core::mailbox::Slot;
     use crate::supervisor::SupervisionEvent;
 
     /// No span: nothing.
+    #[derive(Clone)]
     pub(crate) struct ActorSpan;
 
     #[inline(always)]
@@ -258,7 +263,7 @@ mod off {
     }
 
     #[inline(always)]
-    pub(crate) fn message_span(_: &Slot) -> ActorSpan {
+    pub(crate) fn message_span(_: &'static str, _: &ActorSpan) -> ActorSpan {
         ActorSpan
     }
 
