@@ -178,3 +178,33 @@ pub async fn wait_for(
         }
     }
 }
+
+/// Actors the suite's tests share.
+pub mod fixtures {
+    use airssys_rt::prelude::*;
+
+    /// Adds to a [`Counter`]; answers the new total.
+    #[derive(Message, Debug)]
+    #[message(result = u64)]
+    pub struct Add(pub u64);
+
+    /// Makes a [`Counter`] panic, with the message `asked to crash`.
+    #[derive(Message, Debug)]
+    pub struct Crash;
+
+    /// A running total.
+    #[derive(Debug)]
+    pub struct Counter(pub u64);
+
+    #[actor]
+    impl Counter {
+        fn add(&mut self, Add(n): Add) -> u64 {
+            self.0 += n;
+            self.0
+        }
+
+        fn crash(&mut self, _: Crash) {
+            panic!("asked to crash");
+        }
+    }
+}

@@ -7,29 +7,9 @@ use std::time::Duration;
 use airssys_rt::introspection::ActorState;
 use airssys_rt::prelude::*;
 use airssys_rt::supervisor::{Backoff, ChildSpec, Strategy, SupervisionEventKind, SupervisorSpec};
+use airssys_rt_suite::fixtures::{Add, Counter, Crash};
 use airssys_rt_suite::wait_for;
 use tokio::sync::Semaphore;
-
-#[derive(Message)]
-#[message(result = u64)]
-struct Add(u64);
-
-#[derive(Message)]
-struct Crash;
-
-struct Counter(u64);
-
-#[actor]
-impl Counter {
-    fn add(&mut self, Add(n): Add) -> u64 {
-        self.0 += n;
-        self.0
-    }
-
-    fn crash(&mut self, _: Crash) {
-        panic!("asked to crash");
-    }
-}
 
 /// Handles each message once its gate lets it through: what is sent meanwhile waits in its mailbox.
 struct Gated {

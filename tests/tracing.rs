@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use airssys_rt::prelude::*;
 use airssys_rt::supervisor::{ChildSpec, Strategy, SupervisionEventKind, SupervisorSpec};
+use airssys_rt_suite::fixtures::{Add, Counter, Crash};
 use airssys_rt_suite::wait_for;
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
@@ -136,27 +137,6 @@ impl Recorder {
             .collect();
         assert_eq!(found.len(), 1, "one actor span for {address}: {spans:?}");
         found[0].0
-    }
-}
-
-#[derive(Message)]
-#[message(result = u64)]
-struct Add(u64);
-
-#[derive(Message)]
-struct Crash;
-
-struct Counter(u64);
-
-#[actor]
-impl Counter {
-    fn add(&mut self, Add(n): Add) -> u64 {
-        self.0 += n;
-        self.0
-    }
-
-    fn crash(&mut self, _: Crash) {
-        panic!("asked to crash");
     }
 }
 
