@@ -212,6 +212,11 @@ impl ActorCell {
         }
     }
 
+    /// Its system, if it still exists.
+    pub(crate) fn system(&self) -> Option<crate::core::Core> {
+        self.system.upgrade()
+    }
+
     /// Records `signal` (a weaker one than already requested changes nothing); the caller wakes the
     /// task. A kill also aborts the task.
     fn raise(&self, signal: Signal) {

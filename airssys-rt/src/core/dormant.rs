@@ -8,10 +8,10 @@ use tokio::sync::mpsc;
 
 use crate::actor::Actor;
 use crate::actor::error::StopReason;
+use crate::core::Core;
 use crate::core::cell::ActorState;
 use crate::core::dead_letter::{DeadLetter, DeadLetterReason};
 use crate::core::mailbox::{ActorCell, Empty, MailboxHandle, MailboxReceiver, Slot};
-use crate::core::{Core, Exit};
 use crate::envelope::ErasedEnvelope;
 
 /// An actor's mailbox and identity with no incarnation running: between two incarnations of a
@@ -33,7 +33,6 @@ use crate::envelope::ErasedEnvelope;
 pub(crate) struct Dormant {
     pub(crate) mailbox: MailboxReceiver,
     pub(crate) cell: Arc<ActorCell>,
-    exit: Exit,
     /// The actor type's [`Actor::__unwrap_ask`], for its dead letters.
     unwrap_ask: fn(ErasedEnvelope, u32) -> (ErasedEnvelope, bool),
     /// Why the last incarnation stopped.
@@ -44,15 +43,10 @@ pub(crate) struct Dormant {
 }
 
 impl Dormant {
-    pub(crate) fn new<A: Actor>(
-        mailbox: MailboxReceiver,
-        cell: Arc<ActorCell>,
-        exit: Exit,
-    ) -> Self {
+    pub(crate) fn new<A: Actor>(mailbox: MailboxReceiver, cell: Arc<ActorCell>) -> Self {
         Dormant {
             mailbox,
             cell,
-            exit,
             unwrap_ask: A::__unwrap_ask,
             reason: StopReason::Killed,
             settling: false,
@@ -106,7 +100,7 @@ impl Dormant {
     async fn settle(mut self) {
         while let Some(slot) = self.mailbox.recv().await {
             // The system is not held across the wait: actors do not keep it alive.
-            let system = self.exit.system();
+            let system = self.cell.system();
             self.bury(slot, Graves::of(system.as_ref()));
         }
     }
@@ -132,11 +126,14 @@ impl<'a> Graves<'a> {
 impl Drop for Dormant {
     fn drop(&mut self) {
         self.mailbox.close();
-        self.exit.deregister();
+        // The system (and the cell's way to it) is held weakly: actors do not keep it alive.
+        let system = self.cell.system();
+        if let Some(system) = &system {
+            system.deregister(self.cell.address);
+        }
         if !self.settling {
             self.cell.mailbox.meters.left();
         }
-        let system = self.exit.system();
         if !self.bury_queued(system.as_ref()) && !self.settling {
             let runtime = system
                 .as_ref()
@@ -148,7 +145,6 @@ impl Drop for Dormant {
                 let rest = Dormant {
                     mailbox: core::mem::replace(&mut self.mailbox, MailboxReceiver::closed()),
                     cell: self.cell.clone(),
-                    exit: self.exit.clone(),
                     unwrap_ask: self.unwrap_ask,
                     reason: self.reason.clone(),
                     settling: true,

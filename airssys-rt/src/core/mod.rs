@@ -68,29 +68,6 @@ pub(crate) struct Shared {
     pub(crate) panic_reports: bool,
 }
 
-/// What an actor's task needs of its system when it stops: to leave the routing table and report its
-/// dead letters. Holds the system weakly: actors do not keep their system alive.
-#[derive(Clone)]
-pub(crate) struct Exit {
-    system: std::sync::Weak<Shared>,
-    address: ActorAddress,
-}
-
-impl Exit {
-    /// Removes the actor's route and frees its names.
-    pub(crate) fn deregister(&self) {
-        if let Some(system) = self.system.upgrade() {
-            system.routes.remove(&self.address.routing_key());
-            system.names.release(self.address);
-        }
-    }
-
-    /// The system, if it still exists.
-    pub(crate) fn system(&self) -> Option<Core> {
-        self.system.upgrade().map(|inner| Core { inner })
-    }
-}
-
 /// A system held weakly, by what the system itself holds (its topics) and by watchers (monitors and
 /// links), which must not keep it alive.
 #[derive(Clone)]
@@ -197,11 +174,13 @@ impl Core {
                 actor: <A as TypeOf>::ACTOR_TYPE,
             },
         );
-        let exit = Exit {
-            system: Arc::downgrade(&self.inner),
-            address,
-        };
-        (handle, Dormant::new::<A>(receiver, cell, exit))
+        (handle, Dormant::new::<A>(receiver, cell))
+    }
+
+    /// Removes the route of the actor at `address`, which stopped for good, and frees its names.
+    pub(crate) fn deregister(&self, address: ActorAddress) {
+        self.inner.routes.remove(&address.routing_key());
+        self.inner.names.release(address);
     }
 
     /// Reports a panic caught in an actor, unless reports are off: `then` says what happens next.
