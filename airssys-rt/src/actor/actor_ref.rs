@@ -17,10 +17,12 @@ use crate::message::Message;
 
 /// Sending through a counted reference: what [`ActorRef`] and [`Recipient`] share.
 impl Strong {
+    #[inline]
     fn tell<M: Message>(&self, index: u32, message: M) -> Result<(), SendError<M>> {
         self.tell_in::<M>(index, message, M::PRIORITY)
     }
 
+    #[inline]
     fn tell_in<M: Message>(
         &self,
         index: u32,
