@@ -45,6 +45,7 @@
 //! Reading costs the actors nothing: it reads their cells, and sends them nothing.
 
 use core::fmt;
+use std::collections::HashMap;
 
 use crate::actor::ActorId;
 use crate::address::ActorAddress;
@@ -133,9 +134,9 @@ impl SystemSnapshot {
     }
 
     fn write_tree(
-        &self,
         f: &mut fmt::Formatter<'_>,
         actor: &ActorSnapshot,
+        children: &HashMap<u64, Vec<&ActorSnapshot>>,
         prefix: &mut String,
         last: Option<bool>,
     ) -> fmt::Result {
@@ -151,9 +152,11 @@ impl SystemSnapshot {
             Some(false) => prefix.push_str("│  "),
             Some(true) => prefix.push_str("   "),
         }
-        let children: Vec<_> = self.children(actor.id.address()).collect();
-        for (at, child) in children.iter().enumerate() {
-            self.write_tree(f, child, prefix, Some(at + 1 == children.len()))?;
+        let own = children
+            .get(&actor.id.address().id())
+            .map_or(&[][..], Vec::as_slice);
+        for (at, child) in own.iter().enumerate() {
+            Self::write_tree(f, child, children, prefix, Some(at + 1 == own.len()))?;
         }
         prefix.truncate(kept);
         Ok(())
@@ -182,9 +185,17 @@ impl fmt::Display for SystemSnapshot {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let count = self.actors.len();
         writeln!(f, "{count} actor{}", if count == 1 { "" } else { "s" })?;
+        // Each supervisor's children, found in one pass (oldest first, as `actors` is ordered), so
+        // that printing a large system is not a scan of it per actor.
+        let mut children: HashMap<u64, Vec<&ActorSnapshot>> = HashMap::new();
+        for actor in &self.actors {
+            if let Some(parent) = actor.parent {
+                children.entry(parent.id()).or_default().push(actor);
+            }
+        }
         let mut prefix = String::new();
         for root in self.roots() {
-            self.write_tree(f, root, &mut prefix, None)?;
+            Self::write_tree(f, root, &children, &mut prefix, None)?;
         }
         Ok(())
     }
