@@ -84,13 +84,12 @@ impl Dormant {
         // The payload's `Drop` is user code, run here, in the runtime's teardown: a panic in it must not
         // escape before the stop is published (nor abort the process, with a second one).
         let _ = catch_unwind(AssertUnwindSafe(move || {
+            let reason = DeadLetterReason::Stopped(reason.clone());
             if report {
                 let (payload, was_ask) = unwrap_ask(slot.message, slot.index);
-                let reason = DeadLetterReason::Stopped(reason.clone());
                 system.report_dead_letter(DeadLetter::new(target, payload, was_ask, reason));
             } else {
-                system.stats().dead_letters.incr();
-                crate::observe::dead_lettered(&target, &DeadLetterReason::Stopped(reason.clone()));
+                system.count_dead_letter(&target, &reason);
                 drop(slot);
             }
         }));

@@ -94,9 +94,14 @@ impl WeakSystem {
 }
 
 impl Shared {
-    fn report_dead_letter(&self, letter: DeadLetter) {
+    /// Counts a dead letter to `target`: in the broker's statistics and the `metrics` feature's.
+    fn count_dead_letter(&self, target: &ActorId, reason: &DeadLetterReason) {
         self.stats.dead_letters.incr();
-        crate::observe::dead_lettered(letter.target_id(), letter.reason());
+        crate::observe::dead_lettered(target, reason);
+    }
+
+    fn report_dead_letter(&self, letter: DeadLetter) {
+        self.count_dead_letter(letter.target_id(), letter.reason());
         self.dead_letters.report(Arc::new(letter));
     }
 }
@@ -225,6 +230,11 @@ impl Core {
 
     pub(crate) fn report_dead_letter(&self, letter: DeadLetter) {
         self.inner.report_dead_letter(letter);
+    }
+
+    /// Counts a dead letter that nobody listens for, without building it.
+    pub(crate) fn count_dead_letter(&self, target: &ActorId, reason: &DeadLetterReason) {
+        self.inner.count_dead_letter(target, reason);
     }
 
     /// The route of the actor at `address`, if it is alive (held as a read lock on its shard).

@@ -56,7 +56,8 @@ mod on {
                 labels.push(Label::new("reason", reason));
                 metrics::counter!(REFUSED, labels)
             };
-            let live_labels = vec![Label::new("actor_type", id.short_type_name())];
+            // `actor_type` alone: live actors are counted per type.
+            let live_labels = labels[..1].to_vec();
             let meters = ActorMeters {
                 sent: metrics::counter!(SENT, labels.clone()),
                 refused_full: refused("full"),
