@@ -207,4 +207,19 @@ pub mod fixtures {
             panic!("asked to crash");
         }
     }
+
+    /// Crashes a supervised `counter` and waits until its supervisor has restarted it.
+    pub async fn crash_and_restart(
+        counter: &ActorRef<Counter>,
+        events: &mut airssys_rt::supervisor::SupervisionEvents,
+    ) {
+        counter.tell(Crash).unwrap();
+        crate::wait_for(events, |event| {
+            matches!(
+                event.kind,
+                airssys_rt::supervisor::SupervisionEventKind::Restarted(_)
+            )
+        })
+        .await;
+    }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use airssys_rt::introspection::ActorState;
 use airssys_rt::prelude::*;
 use airssys_rt::supervisor::{Backoff, ChildSpec, Strategy, SupervisionEventKind, SupervisorSpec};
-use airssys_rt_suite::fixtures::{Add, Counter, Crash};
+use airssys_rt_suite::fixtures::{Add, Counter, Crash, crash_and_restart};
 use airssys_rt_suite::wait_for;
 use tokio::sync::Semaphore;
 
@@ -60,11 +60,7 @@ async fn the_snapshot_shows_the_supervision_tree_with_each_actors_state_and_coun
         assert_eq!(alone.ask(Add(n)).await.unwrap(), [1, 3, 6][n as usize - 1]);
     }
     counter.ask(Add(1)).await.unwrap();
-    counter.tell(Crash).unwrap();
-    wait_for(&mut events, |event| {
-        matches!(event.kind, SupervisionEventKind::Restarted(_))
-    })
-    .await;
+    crash_and_restart(&counter, &mut events).await;
     counter.ask(Add(1)).await.unwrap();
     // The first item blocks the handler; two more wait in the mailbox.
     for _ in 0..3 {

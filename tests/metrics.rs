@@ -7,9 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use airssys_rt::prelude::*;
-use airssys_rt::supervisor::{ChildSpec, Strategy, SupervisionEventKind, SupervisorSpec};
-use airssys_rt_suite::fixtures::{Add, Counter, Crash};
-use airssys_rt_suite::wait_for;
+use airssys_rt::supervisor::{ChildSpec, Strategy, SupervisorSpec};
+use airssys_rt_suite::fixtures::{Add, Counter, Crash, crash_and_restart};
 use metrics_util::CompositeKey;
 use metrics_util::MetricKind;
 use metrics_util::debugging::{DebugValue, DebuggingRecorder};
@@ -119,11 +118,7 @@ async fn every_metric_is_recorded_with_its_actors_labels() {
         .child(ChildSpec::new("crasher", || Counter(0)))
         .spawn(&system);
     let crasher = root.child::<Counter>("crasher").await.unwrap();
-    crasher.tell(Crash).unwrap();
-    wait_for(&mut events, |event| {
-        matches!(event.kind, SupervisionEventKind::Restarted(_))
-    })
-    .await;
+    crash_and_restart(&crasher, &mut events).await;
     crasher.tell(Crash).unwrap();
     root.wait_for_stop().await;
 

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use airssys_rt::prelude::*;
 use airssys_rt::supervisor::{ChildSpec, Strategy, SupervisionEventKind, SupervisorSpec};
-use airssys_rt_suite::fixtures::{Add, Counter, Crash};
+use airssys_rt_suite::fixtures::{Add, Counter, Crash, crash_and_restart};
 use airssys_rt_suite::wait_for;
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
@@ -224,11 +224,7 @@ async fn panics_restarts_and_escalations_are_events_with_the_actors_identity() {
         .child(ChildSpec::new("counter", || Counter(0)))
         .spawn(&system);
     let counter = root.child::<Counter>("counter").await.unwrap();
-    counter.tell(Crash).unwrap();
-    wait_for(&mut events, |event| {
-        matches!(event.kind, SupervisionEventKind::Restarted(_))
-    })
-    .await;
+    crash_and_restart(&counter, &mut events).await;
     counter.tell(Crash).unwrap();
     wait_for(&mut events, |event| {
         matches!(event.kind, SupervisionEventKind::Escalated(_))
@@ -306,11 +302,7 @@ async fn a_scheduled_restart_and_a_removal_are_events_too() {
         .child(ChildSpec::new("counter", || Counter(0)))
         .spawn(&system);
     let counter = root.child::<Counter>("counter").await.unwrap();
-    counter.tell(Crash).unwrap();
-    wait_for(&mut events, |event| {
-        matches!(event.kind, SupervisionEventKind::Restarted(_))
-    })
-    .await;
+    crash_and_restart(&counter, &mut events).await;
     root.remove_child("counter").await.unwrap();
 
     let scheduled = seen.events("child restart scheduled");
