@@ -82,6 +82,9 @@ mod observe;
 mod sink;
 pub mod supervisor;
 mod system;
+#[cfg(feature = "testkit")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testkit")))]
+pub mod testkit;
 
 #[doc(hidden)]
 #[path = "private.rs"]

@@ -282,7 +282,7 @@ impl ActorSystem {
     }
 
     /// The shared state that the actors, the broker and supervision use.
-    #[cfg(test)]
+    #[cfg(any(test, feature = "testkit"))]
     pub(crate) fn core(&self) -> &Core {
         &self.core
     }

@@ -128,7 +128,8 @@ impl<M: Message> fmt::Debug for AskRequest<'_, M> {
     }
 }
 
-fn slot<M: Message>(message: M, index: u32) -> (Slot, oneshot::Receiver<ReplyResult>) {
+/// The slot of an ask of `message` to handler `index`, and where its reply comes.
+pub(crate) fn slot<M: Message>(message: M, index: u32) -> (Slot, oneshot::Receiver<ReplyResult>) {
     let (reply, receiver) = oneshot::channel();
     let slot = Slot::new(ErasedEnvelope::new(Ask { message, reply }), index, 0);
     (slot, receiver)
@@ -208,7 +209,10 @@ impl<'a, M: Message> AskRequest<'a, M> {
                     Poll::Ready(Ok(room)) => {
                         let (slot, receiver) = slot(message, *this.index);
                         match room.send(slot) {
-                            Ok(()) => *this.state = State::Waiting(receiver),
+                            Ok(()) => {
+                                crate::observe::sent(&this.handle.id, M::MESSAGE_TYPE);
+                                *this.state = State::Waiting(receiver);
+                            }
                             Err(slot) => {
                                 return Poll::Ready(Err(AskError::Send(SendError::Stopped(
                                     unsent(slot),
@@ -228,20 +232,7 @@ impl<'a, M: Message> AskRequest<'a, M> {
                     }
                 },
                 State::Waiting(mut receiver) => match Pin::new(&mut receiver).poll(cx) {
-                    Poll::Ready(Ok(Ok(reply))) => {
-                        let reply = reply.downcast::<Reply<M::Result>>();
-                        let Ok(Reply(result)) = reply else {
-                            unreachable!("the handler of `M` replies with `M::Result`");
-                        };
-                        return Poll::Ready(Ok(result));
-                    }
-                    Poll::Ready(Ok(Err(NoReply::Panicked(panic)))) => {
-                        return Poll::Ready(Err(AskError::Panicked(panic)));
-                    }
-                    Poll::Ready(Ok(Err(NoReply::Dropped))) => {
-                        return Poll::Ready(Err(AskError::Unanswered));
-                    }
-                    Poll::Ready(Err(_)) => return Poll::Ready(Err(AskError::Stopped)),
+                    Poll::Ready(reply) => return Poll::Ready(reply_of::<M>(reply.ok())),
                     Poll::Pending if expired(this.deadline.as_mut(), cx) => {
                         return Poll::Ready(Err(AskError::Timeout));
                     }
@@ -253,6 +244,20 @@ impl<'a, M: Message> AskRequest<'a, M> {
                 State::Done => panic!("`AskRequest` polled after it completed"),
             }
         }
+    }
+}
+
+/// What an ask gets from its reply channel: the handler's reply, or why there is none.
+pub(crate) fn reply_of<M: Message>(reply: Option<ReplyResult>) -> Result<M::Result, AskError<M>> {
+    match reply {
+        Some(Ok(reply)) => match reply.downcast::<Reply<M::Result>>() {
+            Ok(Reply(result)) => Ok(result),
+            Err(_) => unreachable!("the handler of `M` replies with `M::Result`"),
+        },
+        Some(Err(NoReply::Panicked(panic))) => Err(AskError::Panicked(panic)),
+        Some(Err(NoReply::Dropped)) => Err(AskError::Unanswered),
+        // The channel dropped unanswered: the actor stopped with the message unhandled.
+        None => Err(AskError::Stopped),
     }
 }
 

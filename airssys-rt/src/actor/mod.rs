@@ -106,7 +106,7 @@
 //! runs their `Drop`: a panic there is contained, so the stop is always published.
 
 pub(crate) mod actor_ref;
-mod ask;
+pub(crate) mod ask;
 pub mod blocking;
 mod context;
 pub(crate) mod error;
@@ -116,7 +116,7 @@ pub mod permit;
 mod prepared;
 pub mod reply;
 pub(crate) mod run;
-mod running;
+pub(crate) mod running;
 pub mod task;
 pub mod timer;
 

@@ -74,7 +74,9 @@ impl<A: Actor> SendPermit<'_, A> {
         let handle = self.handle;
         self.room
             .send(slot)
-            .map_err(|slot| handle.refused(SendError::Stopped(slot.into_message())))
+            .map_err(|slot| handle.refused(SendError::Stopped(slot.into_message())))?;
+        crate::observe::sent(&handle.id, M::MESSAGE_TYPE);
+        Ok(())
     }
 }
 

@@ -73,7 +73,7 @@ impl<R: Send + 'static> Message for Reply<R> {
     type Result = ();
 }
 
-fn reply<R: Send + 'static>(channel: oneshot::Sender<ReplyResult>, result: R) {
+pub(crate) fn reply<R: Send + 'static>(channel: oneshot::Sender<ReplyResult>, result: R) {
     // An asker that gave up (a timeout, a dropped future) is not an error.
     let _ = channel.send(Ok(ErasedEnvelope::new(Reply(result))));
 }
@@ -172,6 +172,7 @@ impl<R: Send + 'static> ReplySender<R> {
 
     /// Answers the ask. Does nothing if the message was told, or if the asker gave up (a timeout).
     pub fn send(mut self, reply: R) {
+        crate::observe::replied(self.message_type);
         if let Some(channel) = self.channel.take() {
             self::reply(channel, reply);
         }

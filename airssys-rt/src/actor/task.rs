@@ -283,6 +283,7 @@ impl<A: Actor> Context<A> {
 
     fn spawn_tied(&mut self, task: impl Future<Output = ()> + Send + 'static) -> TaskHandle {
         self.reap();
+        crate::observe::task_spawned();
         let runtime = self.core().runtime().clone();
         let set = self.tasks.set.get_or_insert_with(JoinSet::new);
         TaskHandle(set.spawn_on(task, &runtime))

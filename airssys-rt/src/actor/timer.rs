@@ -145,6 +145,7 @@ impl Timers {
     fn cancel(&mut self, id: u32) -> bool {
         match self.forget(id) {
             Some(live) => {
+                crate::observe::timer_cancelled(TimerId(id));
                 live.task.abort();
                 true
             }
@@ -333,6 +334,14 @@ impl<A: Actor> Context<A> {
         target: Target,
     ) -> TimerId {
         let to_self = target.tag != 0;
+        crate::observe::timer_started(
+            TimerId(id),
+            key.as_ref(),
+            M::MESSAGE_TYPE,
+            &target.strong.handle().id,
+            delay,
+            repeat.map(|(period, _)| period),
+        );
         let task = match repeat {
             None => self.core().runtime().spawn(async move {
                 tokio::time::sleep(delay).await;

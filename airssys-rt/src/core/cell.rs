@@ -13,6 +13,7 @@ use crate::address::ActorAddress;
 use crate::core::mailbox::{Mailbox, MailboxKind, Refused, Slot};
 use crate::core::signal::Signals;
 use crate::core::signal::{Farewell, Signal};
+pub use crate::core::state::ActorState;
 use crate::message::Message;
 
 /// What an actor's references, its task and the system share. It outlives the actor's incarnations:
@@ -58,45 +59,6 @@ pub(crate) struct ActorCell {
     /// Messages handled, over all its incarnations. Written only by the actor's task (a load and a
     /// store, no read-modify-write), read by introspection.
     handled: AtomicU64,
-}
-
-/// Where an actor is in its life, as an [introspection snapshot](crate::introspection) shows it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ActorState {
-    /// Spawned, or restarted: its `on_start` has not returned yet.
-    Starting,
-    /// Handling messages, or waiting for them.
-    Running,
-    /// Asked to stop or drain, or its message loop has ended: handling what is left, or in `on_stop`.
-    Stopping,
-    /// Its incarnation has ended and its supervisor holds it: to be restarted (perhaps after a
-    /// backoff delay) or stopped for good.
-    Restarting,
-    /// Stopped for good.
-    Stopped,
-}
-
-impl ActorState {
-    const ALL: [ActorState; 5] = [
-        ActorState::Starting,
-        ActorState::Running,
-        ActorState::Stopping,
-        ActorState::Restarting,
-        ActorState::Stopped,
-    ];
-}
-
-impl core::fmt::Display for ActorState {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(match self {
-            ActorState::Starting => "starting",
-            ActorState::Running => "running",
-            ActorState::Stopping => "stopping",
-            ActorState::Restarting => "restarting",
-            ActorState::Stopped => "stopped",
-        })
-    }
 }
 
 /// A counted reference to a cell: while one exists, the actor does not stop for lack of references.
@@ -527,8 +489,12 @@ impl MailboxHandle {
         if self.farewell_asked() != Farewell::None {
             return Err(slot);
         }
+        let message_type = slot.message.message_type();
         let slot = match self.mailbox.try_send(slot) {
-            Ok(()) => return Ok(()),
+            Ok(()) => {
+                crate::observe::sent(&self.id, message_type);
+                return Ok(());
+            }
             Err(Refused::Stopped(slot)) => return Err(slot),
             Err(Refused::Full(slot)) => slot,
         };
@@ -553,7 +519,11 @@ impl MailboxHandle {
             unreachable!("the slot is taken once, here or by the drop")
         };
         match room {
-            Ok(room) => room.send(slot),
+            Ok(room) => {
+                room.send(slot)?;
+                crate::observe::sent(&self.id, message_type);
+                Ok(())
+            }
             Err(()) => Err(slot),
         }
     }
@@ -584,10 +554,13 @@ impl MailboxHandle {
         slot: Slot,
         lane: crate::message::Priority,
     ) -> Result<(), Refused> {
+        let message_type = slot.message.message_type();
         match lane {
             crate::message::Priority::High => self.try_send_priority(slot),
             crate::message::Priority::Normal => self.try_send(slot),
-        }
+        }?;
+        crate::observe::sent(&self.id, message_type);
+        Ok(())
     }
 
     /// Queues `slot` in the priority lane, and wakes the actor if it is idle; refused once the actor

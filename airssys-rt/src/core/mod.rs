@@ -15,6 +15,7 @@ pub(crate) mod mailbox;
 pub(crate) mod names;
 pub(crate) mod registry;
 pub(crate) mod signal;
+pub(crate) mod state;
 pub(crate) mod stats;
 
 use core::fmt;
@@ -179,6 +180,7 @@ impl Core {
                 actor: <A as TypeOf>::ACTOR_TYPE,
             },
         );
+        crate::observe::spawned(&handle.id);
         (handle, Dormant::new::<A>(receiver, cell))
     }
 

@@ -1,0 +1,477 @@
+//! The test kit itself: each probe expectation passes when it should and fails, with a message that
+//! says what came, when it should not; mocks answer asks; the behaviour kit records each kind of
+//! effect; virtual time runs an hour of timers in no real time.
+#![cfg(feature = "testkit")]
+
+use std::time::Duration;
+
+use airssys_rt::prelude::*;
+use airssys_rt::supervisor::{ChildSpec, Strategy, SupervisionEventKind, SupervisorSpec};
+use airssys_rt::testkit::{
+    self, ActorProbe, BehaviorTestKit, Effect, TestProbe, TestSystem, expect_stopped,
+};
+use airssys_rt_suite::fixtures::{Add, Counter, Crash};
+
+#[derive(Message, Debug, PartialEq, Clone)]
+#[message(result = u64)]
+struct Ping(u64);
+
+#[derive(Message, Debug, PartialEq)]
+struct Pong(u64);
+
+/// Forwards each `Ping` to a recipient as a `Pong`.
+struct Relay {
+    to: Recipient<Pong>,
+}
+
+#[actor]
+impl Relay {
+    fn ping(&mut self, Ping(n): Ping) -> u64 {
+        self.to.tell(Pong(n)).unwrap();
+        n
+    }
+}
+
+/// The panic message of `test`, run in a task of its own; fails if it does not panic.
+async fn failure(test: impl Future<Output = ()> + Send + 'static) -> String {
+    let panic = tokio::spawn(test)
+        .await
+        .expect_err("the expectation should have failed")
+        .into_panic();
+    match panic.downcast::<String>() {
+        Ok(message) => *message,
+        Err(panic) => (*panic.downcast::<&str>().unwrap()).to_owned(),
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn probe_expectations_take_what_came_in_order() {
+    let system = TestSystem::new();
+    let mut probe = system.probe::<Pong>();
+    let relay = system.spawn(Relay {
+        to: probe.recipient(),
+    });
+    for n in 1..=6 {
+        relay.tell(Ping(n)).unwrap();
+    }
+    assert_eq!(probe.expect_message().await, Pong(1));
+    probe.expect_message_eq(Pong(2)).await;
+    assert_eq!(probe.receive_n(2).await, [Pong(3), Pong(4)]);
+    assert_eq!(probe.fish_for(|Pong(n)| *n == 6).await, Pong(6));
+    probe.expect_no_message(Duration::from_secs(60)).await;
+    relay.tell(Ping(7)).unwrap();
+    assert_eq!(
+        probe.expect_message_within(Duration::from_millis(1)).await,
+        Pong(7)
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn each_probe_expectation_fails_saying_what_came() {
+    let system = TestSystem::new();
+    let mut probe = system.probe::<Pong>();
+    let name = probe.id().to_string();
+    assert!(name.contains("TestProbe<Pong>"), "{name}");
+
+    let message = failure(async move {
+        probe.expect_message().await;
+    })
+    .await;
+    assert!(
+        message.contains(&name)
+            && message.contains("expected a `testkit::Pong` within 3s, got none")
+            && message.contains("nothing arrived before"),
+        "{message}"
+    );
+
+    let mut probe = TestProbe::<Pong>::named(&system, "out");
+    let out = probe.recipient();
+    out.tell(Pong(1)).unwrap();
+    out.tell(Pong(3)).unwrap();
+    let message = failure(async move {
+        probe.expect_message().await;
+        probe.expect_message_eq(Pong(2)).await;
+    })
+    .await;
+    assert!(
+        message.contains("probe `out <TestProbe<Pong>")
+            && message.contains("expected Pong(2), got Pong(3)")
+            && message.contains("2 arrived so far, in order:\n    Pong(1)\n    Pong(3)"),
+        "{message}"
+    );
+
+    let mut probe = system.probe::<Pong>();
+    let out = probe.recipient();
+    out.tell(Pong(5)).unwrap();
+    let message =
+        failure(async move { probe.expect_no_message(Duration::from_secs(1)).await }).await;
+    assert!(
+        message.contains("expected nothing for 1s, got Pong(5) after 0ns"),
+        "{message}"
+    );
+
+    let mut probe = system.probe::<Pong>();
+    let out = probe.recipient();
+    out.tell(Pong(1)).unwrap();
+    out.tell(Pong(2)).unwrap();
+    let message = failure(async move {
+        probe.receive_n(3).await;
+    })
+    .await;
+    assert!(
+        message.contains("expected 3 `testkit::Pong` messages within 3s, got 2: Pong(1), Pong(2)"),
+        "{message}"
+    );
+
+    let mut probe = system.probe::<Pong>();
+    let out = probe.recipient();
+    out.tell(Pong(1)).unwrap();
+    out.tell(Pong(2)).unwrap();
+    let message = failure(async move {
+        probe.fish_for(|Pong(n)| *n > 2).await;
+    })
+    .await;
+    assert!(
+        message.contains("none matched (skipped Pong(1), Pong(2))"),
+        "{message}"
+    );
+
+    let mut probe = system.probe::<Ping>();
+    probe.recipient().tell(Ping(1)).unwrap();
+    let message = failure(async move {
+        let _ = probe.expect_ask().await;
+    })
+    .await;
+    assert!(
+        message.contains("expected an ask of `testkit::Ping`, got Ping(1), which was not an ask"),
+        "{message}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_actor_probe_stands_in_for_a_typed_reference() {
+    let system = TestSystem::new();
+    let mut counter = ActorProbe::<Counter>::named(&system, "counter");
+    let counter_ref: ActorRef<Counter> = counter.actor_ref();
+    assert_eq!(
+        counter.id().to_string(),
+        format!("counter <Counter {}>", counter_ref.address().id())
+    );
+
+    counter_ref.tell(Add(2)).unwrap();
+    counter_ref.tell(Crash).unwrap();
+    assert_eq!(counter.expect_message::<Add>().await.0, 2);
+    counter.expect_message::<Crash>().await;
+
+    // An ask, answered by the test.
+    let asked = {
+        let counter_ref = counter_ref.clone();
+        tokio::spawn(async move { counter_ref.ask(Add(5)).await })
+    };
+    let (Add(n), reply) = counter.expect_ask::<Add>().await;
+    reply.send(n * 10);
+    assert_eq!(asked.await.unwrap().unwrap(), 50);
+
+    // A message of another type than expected.
+    counter_ref.tell(Crash).unwrap();
+    let message = failure(async move {
+        counter.expect_message::<Add>().await;
+    })
+    .await;
+    assert!(
+        message.contains("expected a `")
+            && message.contains("Add`, got a `")
+            && message.contains("Crash`"),
+        "{message}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn mocks_answer_asks_by_a_closure() {
+    let system = TestSystem::new();
+    // A mock of a dependency reached through a recipient...
+    let mut prices = system.probe::<Ping>();
+    prices.answer(|Ping(n)| n * 2);
+    let asker = prices.recipient();
+    assert_eq!(asker.ask(Ping(21)).await.unwrap(), 42);
+    // ... which still shows what it was asked.
+    assert_eq!(prices.expect_message().await, Ping(21));
+
+    // And one of a typed actor.
+    let counter = ActorProbe::<Counter>::new(&system);
+    counter.answer(|Add(n): &Add| n + 1);
+    assert_eq!(counter.actor_ref().ask(Add(1)).await.unwrap(), 2);
+    // Told messages are left for the test to take.
+    counter.actor_ref().tell(Add(9)).unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn stop_reasons_and_supervision_events_have_probes() {
+    let system = TestSystem::new();
+    let counter = system.spawn(Counter(0));
+    counter.stop();
+    expect_stopped(&counter, StopReason::Stopped).await;
+
+    let other = system.spawn(Counter(0));
+    other.kill();
+    let message = failure(async move { expect_stopped(&other, StopReason::Stopped).await }).await;
+    assert!(
+        message.contains("to stop with stopped, but it stopped with killed"),
+        "{message}"
+    );
+
+    let mut events = system.supervision_probe();
+    let supervisor = SupervisorSpec::new(Strategy::OneForOne)
+        .child(ChildSpec::new("counter", || Counter(0)))
+        .spawn(&system);
+    let child = events
+        .fish_for(|event| event.kind == SupervisionEventKind::Started)
+        .await;
+    assert_eq!(child.child.as_ref(), "counter");
+    let counter: ActorRef<Counter> = supervisor.child("counter").await.unwrap();
+    counter.tell(Crash).unwrap();
+    events
+        .fish_for(|event| matches!(event.kind, SupervisionEventKind::Restarted(1)))
+        .await;
+    drop(supervisor);
+}
+
+#[tokio::test(start_paused = true)]
+async fn dead_letters_have_a_probe_and_a_dropped_probe_loses_nothing() {
+    let system = TestSystem::new();
+    let mut letters = system.dead_letter_probe();
+    let probe = system.probe::<Pong>();
+    let out = probe.recipient();
+    out.tell(Pong(1)).unwrap();
+    system.settle().await;
+    // Received by the probe, never taken by the test: a dead letter when it is dropped.
+    drop(probe);
+    let (letter, Pong(n)) = letters.expect_dead_letter_of::<Pong>().await;
+    assert_eq!(n, 1);
+    assert!(letter.to_string().contains("TestProbe<Pong>"), "{letter}");
+    // And what is sent after, too.
+    assert!(out.tell(Pong(2)).is_err());
+    letters.expect_no_event(Duration::from_secs(1)).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_system_with_probes_shuts_down() {
+    let system = TestSystem::new();
+    let probe = system.probe::<Pong>();
+    let _counter = ActorProbe::<Counter>::new(&system);
+    let report = system.shutdown(Duration::from_secs(1)).await;
+    assert_eq!((report.stopped, report.killed), (2, 0));
+    assert!(probe.recipient().tell(Pong(1)).is_err());
+}
+
+/// A chain: each stage adds one and passes the number on.
+struct Stage {
+    next: Option<ActorRef<Stage>>,
+    out: Recipient<Pong>,
+}
+
+#[actor]
+impl Stage {
+    fn ping(&mut self, Ping(n): Ping) -> u64 {
+        match &self.next {
+            Some(next) => next.tell(Ping(n + 1)).unwrap(),
+            None => self.out.tell(Pong(n + 1)).unwrap(),
+        }
+        n
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn settle_runs_every_actor_that_has_work() {
+    let system = TestSystem::new();
+    let mut probe = system.probe::<Pong>();
+    let mut next = None;
+    for _ in 0..10 {
+        next = Some(system.spawn(Stage {
+            next: next.take(),
+            out: probe.recipient(),
+        }));
+    }
+    next.unwrap().tell(Ping(0)).unwrap();
+    system.settle().await;
+    assert_eq!(system.elapsed(), Duration::ZERO);
+    // Through all ten stages by now: no wait left.
+    assert_eq!(probe.expect_message_within(Duration::ZERO).await, Pong(10));
+}
+
+#[derive(Message, Clone, Debug)]
+struct Tick;
+
+#[derive(Message, Debug)]
+#[message(result = u64)]
+struct WhenTicked(u64);
+
+#[derive(Message, Debug)]
+struct Cancel;
+
+/// Ticks every second; answers `WhenTicked(n)` once it has ticked `n` times: a deferred reply.
+struct Ticker {
+    ticks: u64,
+    waiting: Vec<(u64, ReplySender<u64>)>,
+    out: Recipient<Pong>,
+}
+
+#[actor]
+impl Ticker {
+    fn on_start(&mut self, ctx: &mut Context<Self>) {
+        ctx.start_interval("tick", Tick, Duration::from_secs(1));
+    }
+
+    fn tick(&mut self, _: Tick) {
+        self.ticks += 1;
+        let ticks = self.ticks;
+        for (_, reply) in self.waiting.extract_if(.., |(n, _)| *n <= ticks) {
+            reply.send(ticks);
+        }
+        self.out.tell(Pong(ticks)).unwrap();
+    }
+
+    fn when_ticked(&mut self, WhenTicked(n): WhenTicked, reply: ReplySender<u64>) {
+        self.waiting.push((n, reply));
+    }
+
+    fn cancel(&mut self, _: Cancel, ctx: &mut Context<Self>) {
+        ctx.cancel_key("tick");
+        ctx.stop();
+    }
+}
+
+#[test]
+fn an_hour_of_interval_timers_and_a_deferred_reply_take_no_real_time() {
+    let wall = std::time::Instant::now();
+    testkit::run(|system| async move {
+        let mut out = system.probe::<Pong>();
+        let ticker = system.spawn(Ticker {
+            ticks: 0,
+            waiting: Vec::new(),
+            out: out.recipient(),
+        });
+        let reply = ticker.ask(WhenTicked(3600));
+        assert_eq!(reply.await.unwrap(), 3600);
+        assert_eq!(system.elapsed(), Duration::from_secs(3600));
+        assert_eq!(out.receive_n(3600).await.last(), Some(&Pong(3600)));
+    });
+    // An hour of virtual time, 3,600 ticks: the run takes a small fraction of it in real time.
+    let wall = wall.elapsed();
+    println!("an hour of virtual time took {wall:?}");
+    assert!(wall < Duration::from_secs(60), "{wall:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_behaviour_kit_records_every_kind_of_effect() {
+    let system = TestSystem::new();
+    let mut out = system.probe::<Pong>();
+    let mut kit = system.behavior(Ticker {
+        ticks: 0,
+        waiting: Vec::new(),
+        out: out.recipient(),
+    });
+    kit.start().await;
+    let effects = kit.take_effects();
+    assert_eq!(
+        effects.expect_timer::<Tick>(),
+        (Duration::from_secs(1), Some(Duration::from_secs(1)))
+    );
+    assert!(
+        matches!(&effects.0[..], [Effect::TimerStarted { key: Some(key), to, .. }]
+            if &**key == "tick" && to == kit.id()),
+        "{effects:?}"
+    );
+
+    // A deferred reply: none yet...
+    let mut reply = kit.ask(WhenTicked(2)).await;
+    assert!(reply.try_reply().is_none());
+    kit.take_effects().expect_none();
+
+    // ... then two ticks of virtual time, handled by the test.
+    system.advance(Duration::from_secs(2)).await;
+    assert_eq!(kit.queued(), 2);
+    assert_eq!(kit.run_queued().await, 2);
+    assert_eq!(reply.await.unwrap(), 2);
+    assert_eq!(kit.state().ticks, 2);
+    let effects = kit.take_effects();
+    effects.expect_replied::<WhenTicked>();
+    assert_eq!(effects.expect_sent::<Pong>(out.id()), 2);
+    assert_eq!(out.receive_n(2).await, [Pong(1), Pong(2)]);
+
+    kit.tell(Cancel).await;
+    let effects = kit.take_effects();
+    assert!(
+        matches!(
+            &effects.0[..],
+            [
+                Effect::TimerCancelled { .. },
+                Effect::StopRequested(StopReason::Stopped)
+            ]
+        ),
+        "{effects:?}"
+    );
+    assert_eq!(effects.expect_stop(), StopReason::Stopped);
+    // The timer is cancelled: no more ticks.
+    system.advance(Duration::from_secs(5)).await;
+    assert_eq!(kit.run_queued().await, 0);
+}
+
+/// Spawns a worker per job, and hands it on; answers with a count.
+struct Boss {
+    workers: Vec<ActorRef<Counter>>,
+}
+
+#[derive(Message, Debug)]
+#[message(result = usize)]
+struct Hire;
+
+#[actor]
+impl Boss {
+    fn hire(&mut self, _: Hire, ctx: &mut Context<Self>) -> usize {
+        let worker = ctx.system().spawn(Counter(0));
+        worker.tell(Add(1)).unwrap();
+        self.workers.push(worker);
+        ctx.spawn(async {});
+        ctx.actor_ref().tell(Ping(0)).unwrap();
+        self.workers.len()
+    }
+
+    fn ping(&mut self, _: Ping) -> u64 {
+        0
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_behaviour_kit_records_spawns_sends_and_tasks_and_fails_listing_them() {
+    let system = TestSystem::new();
+    let mut kit = BehaviorTestKit::new(
+        &system,
+        Boss {
+            workers: Vec::new(),
+        },
+    );
+    assert_eq!(kit.ask(Hire).await.expect_reply(), 1);
+    let effects = kit.take_effects();
+    let worker = effects.expect_spawned();
+    assert_eq!(worker, kit.state().workers[0].address());
+    assert_eq!(effects.expect_sent::<Add>(&worker), 1);
+    assert_eq!(effects.expect_sent::<Ping>(kit.id()), 1);
+    assert!(effects.iter().any(|effect| *effect == Effect::TaskSpawned));
+    // The self-sent ping waits for the test.
+    assert_eq!(kit.queued(), 1);
+    assert!(kit.run_one().await);
+    assert!(!kit.run_one().await);
+
+    let message = failure(async move {
+        effects.expect_stop();
+    })
+    .await;
+    assert!(
+        message.contains("expected a stop requested; the effects recorded were:")
+            && message.contains("spawned <Counter")
+            && message.contains("sent a `airssys_rt_suite::fixtures::Add` to <Counter")
+            && message.contains("spawned a task"),
+        "{message}"
+    );
+}
