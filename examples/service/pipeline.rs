@@ -1,28 +1,5 @@
-//! A job-processing service, as a team would build one, shut down in the middle of its work with
-//! nothing lost.
-//!
-//! `cargo run --release --example service` (`-- --jobs N` for another load)
-//!
-//! ```text
-//! job stream ──> Ingest ──ask──> Dispatcher ──(job + its ReplySender)──> worker-0..3 (supervised)
-//!                  │                 finds workers by name                   │ answer the ingest's
-//!                  │                                                         │ ask directly
-//!                  └──────────── Record ──────────> Aggregator (interval progress timer)
-//! ```
-//!
-//! - **A stream source**: the jobs are a `Stream` attached to `Ingest`, whose bounded mailbox is the
-//!   stream's backpressure; each job is submitted from a task tied to `Ingest`, at most `WINDOW` at once.
-//! - **Deferred replies**: the dispatcher does not answer `Submit` itself. It takes the reply obligation and
-//!   sends it, with the job, to a worker, which answers the ingest's ask directly.
-//! - **Name lookups**: workers register themselves as `worker-N`; the dispatcher finds them with a typed
-//!   `lookup::<Worker>`.
-//! - **Supervision**: one job in 5,000 crashes its worker. The crash fails that ask with the worker's panic
-//!   (the reply was dropped by it); the ingest retries the job, and the supervisor restarts the worker.
-//! - **An interval timer**: the aggregator prints its progress every 100 ms.
-//! - **Ordered shutdown**: once half the jobs are recorded, `shutdown` stops the actors newest first, each
-//!   drained: the ingest lets its jobs in flight finish (`join_tasks` in `on_stop`) before the dispatcher,
-//!   the workers and the aggregator stop. The books must balance exactly: every job taken from the stream
-//!   is recorded once, or came back as a dead letter (the one the stream held when the ingest closed).
+//! The service's messages and actors, and a run of it: what `main.rs` runs, and what
+//! `tests/service.rs` tests, actor by actor with the test kit and whole on virtual time.
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -34,46 +11,46 @@ use airssys_rt::supervisor::{ChildSpec, Strategy, SupervisorSpec};
 use airssys_rt::{ReplySender, StreamMessage};
 use tokio::sync::Semaphore;
 
-const WORKERS: usize = 4;
-const WINDOW: usize = 64;
-const CRASH_ONE_IN: u64 = 5_000;
+pub(crate) const WORKERS: usize = 4;
+pub(crate) const WINDOW: usize = 64;
+pub(crate) const CRASH_ONE_IN: u64 = 5_000;
 
 #[derive(Debug, Clone, Copy)]
-struct Job {
-    id: u64,
+pub(crate) struct Job {
+    pub(crate) id: u64,
     /// Makes the worker that handles it panic (on the first try only).
-    crash: bool,
+    pub(crate) crash: bool,
 }
 
 /// What a worker made of a job.
 #[derive(Debug)]
-struct Outcome {
-    job: u64,
-    digest: u64,
+pub(crate) struct Outcome {
+    pub(crate) job: u64,
+    pub(crate) digest: u64,
 }
 
 /// Asks the dispatcher to have a job done; answered by the worker that does it.
-#[derive(Message)]
+#[derive(Message, Debug)]
 #[message(result = Outcome)]
-struct Submit(Job);
+pub(crate) struct Submit(pub(crate) Job);
 
 /// A job, with the reply its submitter waits for.
-#[derive(Message)]
-struct Process(Job, ReplySender<Outcome>);
+#[derive(Message, Debug)]
+pub(crate) struct Process(pub(crate) Job, pub(crate) ReplySender<Outcome>);
 
-#[derive(Message)]
-struct Record(Outcome);
+#[derive(Message, Debug)]
+pub(crate) struct Record(pub(crate) Outcome);
 
-#[derive(Message, Clone)]
-struct Tick;
+#[derive(Message, Clone, Debug)]
+pub(crate) struct Tick;
 
 /// Answers once `n` jobs are recorded: a reply deferred until then.
-#[derive(Message)]
+#[derive(Message, Debug)]
 #[message(result = ())]
-struct WhenRecorded(u64);
+pub(crate) struct WhenRecorded(pub(crate) u64);
 
-struct Worker {
-    name: Arc<str>,
+pub(crate) struct Worker {
+    pub(crate) name: Arc<str>,
 }
 
 #[actor]
@@ -100,8 +77,8 @@ impl Worker {
     }
 }
 
-struct Dispatcher {
-    next: usize,
+pub(crate) struct Dispatcher {
+    pub(crate) next: usize,
 }
 
 #[actor]
@@ -129,12 +106,12 @@ impl Dispatcher {
     }
 }
 
-struct Ingest {
-    dispatcher: ActorRef<Dispatcher>,
-    aggregator: ActorRef<Aggregator>,
-    window: Arc<Semaphore>,
-    source: Option<JobStream>,
-    retries: Arc<AtomicU64>,
+pub(crate) struct Ingest {
+    pub(crate) dispatcher: ActorRef<Dispatcher>,
+    pub(crate) aggregator: ActorRef<Aggregator>,
+    pub(crate) window: Arc<Semaphore>,
+    pub(crate) source: Option<JobStream>,
+    pub(crate) retries: Arc<AtomicU64>,
 }
 
 #[actor]
@@ -183,16 +160,16 @@ impl Ingest {
 }
 
 #[derive(Default)]
-struct Books {
-    recorded: BTreeSet<u64>,
-    duplicates: u64,
-    digest: u64,
+pub(crate) struct Books {
+    pub(crate) recorded: BTreeSet<u64>,
+    pub(crate) duplicates: u64,
+    pub(crate) digest: u64,
 }
 
-struct Aggregator {
-    books: Arc<Mutex<Books>>,
-    waiting: Vec<(u64, ReplySender<()>)>,
-    started: Instant,
+pub(crate) struct Aggregator {
+    pub(crate) books: Arc<Mutex<Books>>,
+    pub(crate) waiting: Vec<(u64, ReplySender<()>)>,
+    pub(crate) started: Instant,
 }
 
 #[actor]
@@ -236,10 +213,10 @@ impl Aggregator {
 }
 
 /// The jobs, as a stream: counts what it hands out.
-struct JobStream {
-    next: u64,
-    total: u64,
-    taken: Arc<AtomicU64>,
+pub(crate) struct JobStream {
+    pub(crate) next: u64,
+    pub(crate) total: u64,
+    pub(crate) taken: Arc<AtomicU64>,
 }
 
 impl futures_core::Stream for JobStream {
@@ -262,16 +239,25 @@ impl futures_core::Stream for JobStream {
     }
 }
 
-#[tokio::main]
-async fn main() {
-    let jobs: u64 = std::env::args()
-        .skip_while(|arg| arg != "--jobs")
-        .nth(1)
-        .map_or(200_000, |n| n.parse().expect("--jobs takes a whole number"));
-    // The crashes are planned: silence the panic hook's backtraces and keep airssys-rt's one-line
-    // reports, which name the worker.
-    std::panic::set_hook(Box::new(|_| {}));
-    let system = ActorSystem::new();
+/// What a run of the service did: its books, its shutdown, its supervision.
+#[derive(Debug)]
+pub(crate) struct Summary {
+    pub(crate) jobs: u64,
+    pub(crate) shutdown: Duration,
+    pub(crate) stopped: usize,
+    pub(crate) killed: usize,
+    pub(crate) taken: u64,
+    pub(crate) recorded: u64,
+    pub(crate) dead_letters: u64,
+    pub(crate) duplicates: u64,
+    pub(crate) retries: u64,
+    pub(crate) crashes: u64,
+    pub(crate) restarts: u64,
+    pub(crate) digest: u64,
+}
+
+/// Runs the service in `system` on `jobs` jobs, and shuts it down once half are recorded.
+pub(crate) async fn run(system: &ActorSystem, jobs: u64) -> Summary {
     let mut dead_letters = system.broker().dead_letters();
     let books = Arc::new(Mutex::new(Books::default()));
     let (taken, retries) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
@@ -285,15 +271,7 @@ async fn main() {
         },
         SpawnOptions::default().name("aggregator"),
     );
-    let mut pool =
-        SupervisorSpec::new(Strategy::OneForOne).intensity(1_000, Duration::from_secs(1));
-    for n in 0..WORKERS {
-        let name: Arc<str> = format!("worker-{n}").into();
-        pool = pool.child(ChildSpec::new(name.clone(), move || Worker {
-            name: name.clone(),
-        }));
-    }
-    let _pool = pool.spawn(&system);
+    let _pool = worker_pool().spawn(system);
     let dispatcher = system.spawn_with(
         Dispatcher { next: 0 },
         SpawnOptions::default().name("dispatcher"),
@@ -322,9 +300,9 @@ async fn main() {
         .await
         .expect("half the jobs get recorded");
     drop((ingest, dispatcher, aggregator));
-    let started = Instant::now();
+    let started = tokio::time::Instant::now();
     let report = system.shutdown(Duration::from_secs(20)).await;
-    let shutdown_ms = started.elapsed().as_secs_f64() * 1e3;
+    let shutdown = started.elapsed();
 
     let mut dead = 0;
     while let Some(letter) = dead_letters.try_recv() {
@@ -335,35 +313,64 @@ async fn main() {
         dead += 1;
     }
     let books = books.lock().unwrap();
-    let (taken, recorded) = (taken.load(Ordering::Relaxed), books.recorded.len() as u64);
     let stats = system.supervision_stats();
-    println!(
-        "shutdown in {shutdown_ms:.1} ms: {} actors stopped, {} killed",
-        report.stopped, report.killed
-    );
-    println!(
-        "{taken} jobs taken from the stream: {recorded} recorded, {dead} dead letters, {} duplicates",
-        books.duplicates
-    );
-    println!(
-        "{} retries after {} worker crashes, {} restarts (digest {:016x})",
-        retries.load(Ordering::Relaxed),
-        stats.exits,
-        stats.restarts,
-        books.digest
-    );
-    assert_eq!(report.killed, 0, "everything drained within the timeout");
-    assert_eq!(books.duplicates, 0, "no job recorded twice");
-    assert_eq!(
-        taken,
-        recorded + dead,
-        "every job taken is recorded or a dead letter"
-    );
-    assert!(recorded >= jobs / 2);
-    assert_eq!(
-        retries.load(Ordering::Relaxed),
-        stats.exits,
-        "one retry per crash"
-    );
-    println!("nothing lost");
+    Summary {
+        jobs,
+        shutdown,
+        stopped: report.stopped,
+        killed: report.killed,
+        taken: taken.load(Ordering::Relaxed),
+        recorded: books.recorded.len() as u64,
+        dead_letters: dead,
+        duplicates: books.duplicates,
+        retries: retries.load(Ordering::Relaxed),
+        crashes: stats.exits,
+        restarts: stats.restarts,
+        digest: books.digest,
+    }
+}
+
+/// The supervised pool of `WORKERS` workers, each named `worker-N`.
+pub(crate) fn worker_pool() -> SupervisorSpec {
+    let mut pool =
+        SupervisorSpec::new(Strategy::OneForOne).intensity(1_000, Duration::from_secs(1));
+    for n in 0..WORKERS {
+        let name: Arc<str> = format!("worker-{n}").into();
+        pool = pool.child(ChildSpec::new(name.clone(), move || Worker {
+            name: name.clone(),
+        }));
+    }
+    pool
+}
+
+impl Summary {
+    pub(crate) fn print(&self) {
+        println!(
+            "shutdown in {:.1} ms: {} actors stopped, {} killed",
+            self.shutdown.as_secs_f64() * 1e3,
+            self.stopped,
+            self.killed
+        );
+        println!(
+            "{} jobs taken from the stream: {} recorded, {} dead letters, {} duplicates",
+            self.taken, self.recorded, self.dead_letters, self.duplicates
+        );
+        println!(
+            "{} retries after {} worker crashes, {} restarts (digest {:016x})",
+            self.retries, self.crashes, self.restarts, self.digest
+        );
+    }
+
+    /// The books balance: nothing lost, nothing twice.
+    pub(crate) fn check(&self) {
+        assert_eq!(self.killed, 0, "everything drained within the timeout");
+        assert_eq!(self.duplicates, 0, "no job recorded twice");
+        assert_eq!(
+            self.taken,
+            self.recorded + self.dead_letters,
+            "every job taken is recorded or a dead letter"
+        );
+        assert!(self.recorded >= self.jobs / 2);
+        assert_eq!(self.retries, self.crashes, "one retry per crash");
+    }
 }
