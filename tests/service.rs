@@ -49,9 +49,10 @@ async fn the_aggregator_ticks_and_answers_when_enough_is_recorded() {
     kit.tell(Record(Outcome { job: 2, digest: 8 })).await;
     kit.take_effects().expect_replied::<WhenRecorded>();
     recorded.await.unwrap();
-    let books = kit.state().books.lock().unwrap();
-    assert_eq!((books.recorded.len(), books.digest), (2, 15));
-    drop(books);
+    {
+        let books = kit.state().books.lock().unwrap();
+        assert_eq!((books.recorded.len(), books.digest), (2, 15));
+    }
 
     // A second of virtual time: ten progress ticks, in no real time.
     system.advance(Duration::from_secs(1)).await;
