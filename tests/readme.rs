@@ -32,3 +32,38 @@ fn every_readme_example_is_a_whole_program() {
     }
     assert!(blocks >= 6, "found only {blocks} examples");
 }
+
+/// A README block marked `<!-- tests/FILE.rs -->` is that test file (after its first two lines: the
+/// note that says so, and its feature gate), so that the README's test example is one that runs.
+#[test]
+fn every_readme_test_example_is_a_test_that_runs() {
+    let readme = include_str!("../README.md");
+    let mut checked = 0;
+    let mut lines = readme.lines();
+    while let Some(line) = lines.next() {
+        let Some(path) = line
+            .strip_prefix("<!-- ")
+            .and_then(|rest| rest.strip_suffix(" -->"))
+            .filter(|path| path.starts_with("tests/"))
+        else {
+            continue;
+        };
+        assert_eq!(
+            lines.next(),
+            Some("```rust,ignore"),
+            "README.md: the block of {path}"
+        );
+        let block: Vec<&str> = lines.by_ref().take_while(|line| *line != "```").collect();
+        let file =
+            std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path))
+                .unwrap_or_else(|error| panic!("README.md names {path}: {error}"));
+        let file: Vec<&str> = file
+            .lines()
+            .skip(2)
+            .skip_while(|line| line.is_empty())
+            .collect();
+        assert_eq!(block, file, "README.md's block differs from {path}");
+        checked += 1;
+    }
+    assert!(checked >= 1, "README.md has no test example");
+}

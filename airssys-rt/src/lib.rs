@@ -17,11 +17,12 @@
 //! | routing by address and name, dead letters, topics, pools | [`broker`] |
 //! | supervision trees | [`supervisor`] |
 //! | envelopes and type erasure | [`envelope`] |
+//! | testing: probes, mocks, virtual time, behaviour tests | `testkit` (feature `testkit`) |
 //!
-//! **Testing.** Actors are tested through their references, on tokio's paused clock
-//! (`#[tokio::test(start_paused = true)]`) wherever time matters, so that timers, timeouts and backoff
-//! run in microseconds and deterministically; the suite's `tests/timers.rs` and `tests/deferred.rs`
-//! show the style. **Observing a running system**: [`ActorSystem::supervision_events`] and
+//! **Testing.** The test kit, module `testkit` (feature `testkit`), gives a system on tokio's paused
+//! clock (timers, timeouts and backoff in virtual time, deterministically), probes and mocks that stand
+//! in for an actor's neighbours, and behaviour tests that run one actor's handlers and record what they
+//! did; its module documentation is the guide. **Observing a running system**: [`ActorSystem::supervision_events`] and
 //! [`ActorSystem::supervision_stats`], [dead letters](broker::MessageBroker::dead_letters), [routing
 //! statistics](broker::MessageBroker::stats), and the one-line panic reports
 //! ([`ActorSystemBuilder::panic_reports`]); and the three below.
