@@ -1,12 +1,10 @@
 //! Timers: one-shot and interval, to the actor itself and to others, keyed, cancelled, and owned by
 //! the incarnation that started them. On tokio's paused clock: deterministic, microseconds of real time.
 
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use airssys_rt::prelude::*;
-use airssys_rt::supervisor::{ChildSpec, Strategy, SupervisorSpec};
 use tokio::time::Instant;
 
 const SECOND: Duration = Duration::from_secs(1);
@@ -21,6 +19,7 @@ enum Arm {
     After(u32, Duration),
     Every(u32, Duration),
     Keyed(&'static str, u32, Duration),
+    #[cfg_attr(not(feature = "testkit"), allow(dead_code))]
     EveryTo(Recipient<Tick>, Duration),
     /// Arms a one-shot timer, sleeps past it (so its message is queued), then cancels it.
     CancelQueued,
@@ -123,82 +122,97 @@ async fn a_cancelled_timer_is_not_received_even_if_its_message_was_queued() {
     assert_eq!(ticks(&log), [1]);
 }
 
-#[tokio::test(start_paused = true)]
-async fn an_interval_to_another_actor_ends_with_the_incarnation_that_started_it() {
-    let system = ActorSystem::new();
-    let (owner, _) = clock(&system);
-    let (target, log) = clock(&system);
-    owner
-        .tell(Arm::EveryTo(target.recipient(), SECOND))
-        .unwrap();
-    tokio::time::sleep(Duration::from_millis(3500)).await;
-    assert_eq!(ticks(&log), [0, 0, 0]);
-    owner.stop();
-    owner.wait_for_stop().await;
-    tokio::time::sleep(10 * SECOND).await;
-    assert_eq!(ticks(&log).len(), 3, "the owner's timer outlived it");
-}
+/// The tests written with the test kit (the suite's default feature `testkit`).
+#[cfg(feature = "testkit")]
+mod with_the_kit {
+    use std::sync::atomic::{AtomicU32, Ordering};
 
-#[derive(Message)]
-struct Crash;
+    use airssys_rt::supervisor::{ChildSpec, Strategy, SupervisionEventKind, SupervisorSpec};
+    use airssys_rt::testkit::{TestSystem, expect_stopped};
 
-/// Arms an interval in `on_start`, as a service's heartbeat would.
-struct Beating {
-    incarnation: u32,
-    log: TickLog,
-}
+    use super::*;
 
-#[actor]
-impl Beating {
-    fn on_start(&mut self, ctx: &mut Context<Self>) {
-        ctx.start_interval("beat", Tick(self.incarnation), SECOND);
+    #[tokio::test(start_paused = true)]
+    async fn an_interval_to_another_actor_ends_with_the_incarnation_that_started_it() {
+        let system = TestSystem::new();
+        let (owner, _) = clock(&system);
+        let mut target = system.probe::<Tick>();
+        owner
+            .tell(Arm::EveryTo(target.recipient(), SECOND))
+            .unwrap();
+        for second in 1..=3 {
+            target.expect_message_eq(Tick(0)).await;
+            assert_eq!(system.elapsed(), second * SECOND);
+        }
+        owner.stop();
+        expect_stopped(&owner, StopReason::Stopped).await;
+        // The owner's timer did not outlive it.
+        target.expect_no_message(10 * SECOND).await;
     }
 
-    fn tick(&mut self, Tick(n): Tick) {
-        assert_eq!(n, self.incarnation, "a tick of an earlier incarnation");
-        self.log
-            .lock()
-            .unwrap()
-            .push((self.incarnation, n, Instant::now()));
+    #[derive(Message)]
+    struct Crash;
+
+    /// Arms an interval in `on_start`, as a service's heartbeat would.
+    struct Beating {
+        incarnation: u32,
+        log: TickLog,
     }
 
-    /// Sleeps past a tick, so that the tick is queued when it crashes.
-    async fn crash(&mut self, _: Crash) {
-        tokio::time::sleep(Duration::from_millis(1500)).await;
-        panic!("crash");
-    }
-}
+    #[actor]
+    impl Beating {
+        fn on_start(&mut self, ctx: &mut Context<Self>) {
+            ctx.start_interval("beat", Tick(self.incarnation), SECOND);
+        }
 
-#[tokio::test(start_paused = true)]
-async fn timers_of_a_failed_incarnation_never_reach_the_restarted_one() {
-    let system = ActorSystem::new();
-    let log = TickLog::default();
-    let incarnations = Arc::new(AtomicU32::new(0));
-    let root = SupervisorSpec::new(Strategy::OneForOne)
-        .intensity(10, Duration::from_secs(600))
-        .child(ChildSpec::new("beating", {
-            let (log, incarnations) = (log.clone(), incarnations.clone());
-            move || Beating {
-                incarnation: incarnations.fetch_add(1, Ordering::SeqCst) + 1,
-                log: log.clone(),
-            }
-        }))
-        .spawn(&system);
-    let beating = root.child::<Beating>("beating").await.unwrap();
-    // Five crashes, each with a tick of the crashing incarnation queued behind it.
-    for _ in 0..5 {
-        beating.tell(Crash).unwrap();
+        fn tick(&mut self, Tick(n): Tick) {
+            assert_eq!(n, self.incarnation, "a tick of an earlier incarnation");
+            self.log
+                .lock()
+                .unwrap()
+                .push((self.incarnation, n, Instant::now()));
+        }
+
+        /// Sleeps past a tick, so that the tick is queued when it crashes.
+        async fn crash(&mut self, _: Crash) {
+            tokio::time::sleep(Duration::from_millis(1500)).await;
+            panic!("crash");
+        }
     }
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    while incarnations.load(Ordering::SeqCst) < 6 {
-        tokio::time::sleep(Duration::from_millis(100)).await;
+
+    #[tokio::test(start_paused = true)]
+    async fn timers_of_a_failed_incarnation_never_reach_the_restarted_one() {
+        let system = TestSystem::with_system(ActorSystem::builder().panic_reports(false).build());
+        let log = TickLog::default();
+        let incarnations = Arc::new(AtomicU32::new(0));
+        let root = SupervisorSpec::new(Strategy::OneForOne)
+            .intensity(10, Duration::from_secs(600))
+            .child(ChildSpec::new("beating", {
+                let (log, incarnations) = (log.clone(), incarnations.clone());
+                move || Beating {
+                    incarnation: incarnations.fetch_add(1, Ordering::SeqCst) + 1,
+                    log: log.clone(),
+                }
+            }))
+            .spawn(&system);
+        let beating = root.child::<Beating>("beating").await.unwrap();
+        let mut events = system.supervision_probe();
+        // Five crashes, each with a tick of the crashing incarnation queued behind it.
+        for _ in 0..5 {
+            beating.tell(Crash).unwrap();
+        }
+        events.set_timeout(Duration::from_secs(60));
+        events
+            .fish_for(|event| event.kind == SupervisionEventKind::Restarted(5))
+            .await;
+        assert_eq!(incarnations.load(Ordering::SeqCst), 6);
+        let restarted = Instant::now();
+        log.lock().unwrap().clear();
+        tokio::time::sleep(Duration::from_millis(10_500)).await;
+        let log = log.lock().unwrap();
+        // One timer, not six: ten ticks in ten seconds, all of the sixth incarnation.
+        assert_eq!(log.len(), 10, "{log:?}");
+        assert!(log.iter().all(|&(incarnation, _, _)| incarnation == 6));
+        assert!(log[0].2 - restarted >= SECOND - Duration::from_millis(100));
     }
-    let restarted = Instant::now();
-    log.lock().unwrap().clear();
-    tokio::time::sleep(Duration::from_millis(10_500)).await;
-    let log = log.lock().unwrap();
-    // One timer, not six: ten ticks in ten seconds, all of the sixth incarnation.
-    assert_eq!(log.len(), 10, "{log:?}");
-    assert!(log.iter().all(|&(incarnation, _, _)| incarnation == 6));
-    assert!(log[0].2 - restarted >= SECOND - Duration::from_millis(100));
 }

@@ -17,6 +17,7 @@ mod on {
     use core::task::{Context, Poll};
     use std::cell::RefCell;
     use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
     use std::time::Duration;
 
     use pin_project_lite::pin_project;
@@ -84,9 +85,21 @@ mod on {
         static RECORDING: RefCell<Option<Recording>> = const { RefCell::new(None) };
     }
 
+    /// Recordings in progress, on all threads: while there are none (every message of a test that
+    /// uses no behaviour kit, and of every actor outside one), an effect costs a load and a branch.
+    static RECORDINGS: AtomicUsize = AtomicUsize::new(0);
+
     /// Records the effect `make` builds, if a kit is recording the actor whose code runs now.
-    #[inline]
+    #[inline(always)]
     fn record(make: impl FnOnce() -> Effect) {
+        if RECORDINGS.load(Ordering::Relaxed) != 0 {
+            record_here(make);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn record_here(make: impl FnOnce() -> Effect) {
         RECORDING.with(|recording| {
             if let Some(recording) = recording.borrow_mut().as_mut()
                 && crate::actor::running::running_actor() == Some(recording.actor)
@@ -166,6 +179,7 @@ mod on {
             if let Some(recording) = RECORDING.with(|recording| recording.borrow_mut().take()) {
                 self.0.extend(recording.effects);
             }
+            RECORDINGS.fetch_sub(1, Ordering::Relaxed);
         }
     }
 
@@ -184,6 +198,7 @@ mod on {
 
         fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
             let this = self.project();
+            RECORDINGS.fetch_add(1, Ordering::Relaxed);
             RECORDING.with(|recording| {
                 *recording.borrow_mut() = Some(Recording {
                     actor: *this.actor,
