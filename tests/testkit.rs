@@ -475,3 +475,115 @@ async fn the_behaviour_kit_records_spawns_sends_and_tasks_and_fails_listing_them
         "{message}"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_other_expectations_fail_saying_what_came_too() {
+    let system = TestSystem::new();
+
+    // A report probe with nothing to report.
+    let mut events = system.supervision_probe();
+    let message = failure(async move {
+        events.expect_event_within(Duration::from_millis(250)).await;
+    })
+    .await;
+    assert!(
+        message.contains("the supervision probe: expected a report within 250ms, got none"),
+        "{message}"
+    );
+
+    // A dead letter of another type than expected.
+    let mut letters = system.dead_letter_probe();
+    let counter = system.spawn(Counter(0));
+    counter.stop();
+    counter.wait_for_stop().await;
+    let _ = counter.recipient::<Add>().tell(Add(1)); // refused: not a dead letter
+    let gone = ActorProbe::<Counter>::new(&system);
+    gone.actor_ref().tell(Add(3)).unwrap();
+    system.settle().await;
+    drop(gone);
+    let message = failure(async move {
+        letters.expect_dead_letter_of::<Pong>().await;
+    })
+    .await;
+    assert!(
+        message.contains("expected a dead letter of a `testkit::Pong`, got")
+            && message.contains("Add"),
+        "{message}"
+    );
+
+    // An actor that does not stop.
+    let running = system.spawn(Counter(0));
+    let message = failure(async move {
+        expect_stopped(&running, StopReason::Stopped).await;
+    })
+    .await;
+    assert!(
+        message.contains("to stop with stopped within 3s, but it is still running"),
+        "{message}"
+    );
+
+    // A reply that is not there yet, and effects that are not there.
+    let out = system.probe::<Pong>();
+    let mut kit = system.behavior(Ticker {
+        ticks: 0,
+        waiting: Vec::new(),
+        out: out.recipient(),
+    });
+    let reply = kit.ask(WhenTicked(1)).await;
+    let message = failure(async move { reply.expect_reply() }.map_unit()).await;
+    assert!(
+        message.contains("the handler has not replied yet (it keeps its ReplySender"),
+        "{message}"
+    );
+    let effects = kit.take_effects();
+    for (expectation, expected) in [
+        (
+            Box::new({
+                let effects = effects.clone();
+                move || {
+                    let _ = effects.expect_timer::<Tick>();
+                }
+            }) as Box<dyn FnOnce() + Send>,
+            "expected a timer of `testkit::Tick` started; the effects recorded were: none",
+        ),
+        (
+            Box::new({
+                let effects = effects.clone();
+                move || {
+                    let _ = effects.expect_spawned();
+                }
+            }),
+            "expected an actor spawned",
+        ),
+        (
+            Box::new({
+                let effects = effects.clone();
+                move || effects.expect_replied::<WhenTicked>()
+            }),
+            "expected a deferred reply to `testkit::WhenTicked`",
+        ),
+    ] {
+        let message = failure(async move { expectation() }).await;
+        assert!(message.contains(expected), "{message}");
+    }
+    kit.tell(Tick).await;
+    let effects = kit.take_effects();
+    let message = failure(async move { effects.expect_none() }).await;
+    assert!(
+        message.contains("expected no effect; the effects recorded were:")
+            && message.contains("replied to a `testkit::WhenTicked`")
+            && message.contains("sent a `testkit::Pong` to <TestProbe<Pong>"),
+        "{message}"
+    );
+}
+
+/// `async { .. }` blocks whose value is dropped, for [`failure`].
+trait MapUnit: Future + Sized {
+    fn map_unit(self) -> impl Future<Output = ()> {
+        async move {
+            let _ = self.await;
+        }
+    }
+}
+
+impl<F: Future> MapUnit for F {}

@@ -237,8 +237,9 @@ impl<M: Message> TestProbe<M> {
 
     /// Answers every ask of `M` that comes from now on with `answer` of the message: a mock of the
     /// actor the probe stands in for. Answered asks are still there to take, as told messages.
-    pub fn answer(&self, answer: impl FnMut(&M) -> M::Result + Send + 'static) {
+    pub fn answer(&self, answer: impl FnMut(&M) -> M::Result + Send + 'static) -> &Self {
         self.probe.answer::<M>(answer);
+        self
     }
 
     /// How long the expectations without a duration wait ([`DEFAULT_TIMEOUT`](super::DEFAULT_TIMEOUT)
@@ -349,9 +350,10 @@ pub struct ActorProbe<A: Actor> {
 }
 
 impl<A: Actor> ActorProbe<A> {
-    /// A probe for `A` in `system`.
+    /// A probe for `A` in `system`, named `probe` (so that its identity, `probe <A 4>`, does not read
+    /// as a real `A`'s).
     pub fn new(system: &crate::ActorSystem) -> Self {
-        Self::with_name(system, None)
+        Self::with_name(system, Some("probe"))
     }
 
     /// A probe for `A` named `name`.
