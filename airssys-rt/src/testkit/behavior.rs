@@ -17,6 +17,7 @@ use crate::envelope::ErasedEnvelope;
 use crate::message::Message;
 pub use crate::observe::Effect;
 use crate::observe::Recorded;
+use crate::testkit::Step;
 
 /// One actor, not spawned: the test hands it messages and runs its hooks, each to its end, and checks
 /// its replies, its state and the [`Effect`]s its code had, as Akka's `BehaviorTestKit` does.
@@ -134,29 +135,35 @@ impl<A: Actor> BehaviorTestKit<A> {
         record(&mut self.effects, self.dormant.cell.address, on_stop).await;
     }
 
-    /// Handles `message`, told, to the end of its handler.
-    pub async fn tell<M>(&mut self, message: M)
+    /// Handles `message`, told, to the end of its handler (`.await` it).
+    pub fn tell<M>(&mut self, message: M) -> Step<'_, ()>
     where
         A: Handler<M>,
         M: Message,
     {
         let slot = Slot::new(ErasedEnvelope::new(message), <A as Handler<M>>::__INDEX, 0);
-        self.handle(slot).await;
+        Box::pin(self.handle(slot))
     }
 
-    /// Handles `message`, asked, to the end of its handler, and gives the [`Reply`]: there at once
+    /// Handles `message`, asked, to the end of its handler (`.await` it), and gives the [`Reply`]: there at once
     /// if the handler replied, later if it kept its [`ReplySender`](crate::ReplySender).
-    pub async fn ask<M>(&mut self, message: M) -> Reply<M>
+    pub fn ask<M>(&mut self, message: M) -> Step<'_, Reply<M>>
     where
         A: Handler<M>,
         M: Message,
     {
         let (slot, reply) = crate::actor::ask::slot(message, <A as Handler<M>>::__INDEX);
-        self.handle(slot).await;
-        Reply {
-            channel: Some(reply),
-            _message: core::marker::PhantomData,
-        }
+        #[allow(
+            clippy::async_yields_async,
+            reason = "the handler has run once this resolves; the reply, awaitable, may come later"
+        )]
+        Box::pin(async move {
+            self.handle(slot).await;
+            Reply {
+                channel: Some(reply),
+                _message: core::marker::PhantomData,
+            }
+        })
     }
 
     /// How many messages wait in the actor's mailbox (both lanes).

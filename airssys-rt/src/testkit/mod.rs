@@ -94,6 +94,7 @@ mod inbox;
 mod probe;
 
 use core::future::Future;
+use core::pin::Pin;
 use std::time::Duration;
 
 pub use behavior::{BehaviorTestKit, Effect, Effects, Reply};
@@ -104,6 +105,11 @@ pub use probe::{ActorProbe, TestProbe};
 use crate::actor::{Actor, ActorRef, StopReason};
 use crate::message::Message;
 use crate::system::ActorSystem;
+
+/// A step of a test that names a message type its actor must handle ([`BehaviorTestKit::tell`],
+/// [`ActorProbe::expect_message`]): `.await` it. Boxed, so that a message the actor does not handle is
+/// one compile error, at the call.
+pub type Step<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// Runs `test` on a fresh single-threaded tokio runtime on the paused clock, with a new
 /// [`TestSystem`]: a plain `#[test]` function with virtual time.

@@ -15,6 +15,7 @@ use crate::core::mailbox::{Ask, MailboxHandle};
 use crate::core::{Core, SpawnOptions};
 use crate::envelope::ErasedEnvelope;
 use crate::message::Message;
+use crate::testkit::Step;
 use crate::testkit::forward::{
     Answers, Forward, Received, UnwrapAsk, answering, bury, lock, marker,
 };
@@ -148,6 +149,14 @@ impl Probe {
         self.inbox
             .expect(within, &what, |received| take::<M>(received, asked))
             .await
+    }
+
+    async fn expect_ask<M: Message + fmt::Debug>(&mut self) -> (M, ReplySender<M::Result>) {
+        let within = self.inbox.timeout;
+        match self.expect::<M>(within, true).await {
+            (message, Some(reply)) => (message, reply),
+            (_, None) => unreachable!("an ask was expected"),
+        }
     }
 
     async fn expect_no_message<M: Message + fmt::Debug>(&mut self, during: Duration) {
@@ -293,11 +302,7 @@ impl<M: Message + fmt::Debug> TestProbe<M> {
     ///
     /// If none comes in time, or it was told.
     pub async fn expect_ask(&mut self) -> (M, ReplySender<M::Result>) {
-        let within = self.probe.inbox.timeout;
-        match self.probe.expect::<M>(within, true).await {
-            (message, Some(reply)) => (message, reply),
-            (_, None) => unreachable!("an ask was expected"),
-        }
+        self.probe.expect_ask::<M>().await
     }
 
     /// Waits `during`, and checks that no message comes meanwhile.
@@ -400,13 +405,13 @@ impl<A: Actor> ActorProbe<A> {
     /// # Panics
     ///
     /// If none comes in time, or it is of another type.
-    pub async fn expect_message<M>(&mut self) -> M
+    pub fn expect_message<M>(&mut self) -> Step<'_, M>
     where
         A: Handler<M>,
         M: Message + fmt::Debug,
     {
         let within = self.probe.inbox.timeout;
-        self.expect_message_within(within).await
+        Box::pin(async move { self.probe.expect::<M>(within, false).await.0 })
     }
 
     /// The next message, which must be an `M`, waiting up to `within`.
@@ -414,12 +419,12 @@ impl<A: Actor> ActorProbe<A> {
     /// # Panics
     ///
     /// As [`expect_message`](ActorProbe::expect_message).
-    pub async fn expect_message_within<M>(&mut self, within: Duration) -> M
+    pub fn expect_message_within<M>(&mut self, within: Duration) -> Step<'_, M>
     where
         A: Handler<M>,
         M: Message + fmt::Debug,
     {
-        self.probe.expect::<M>(within, false).await.0
+        Box::pin(async move { self.probe.expect::<M>(within, false).await.0 })
     }
 
     /// The next message, which must be an ask of `M`, with the sender of its reply.
@@ -427,16 +432,12 @@ impl<A: Actor> ActorProbe<A> {
     /// # Panics
     ///
     /// If none comes in time, it is of another type, or it was told.
-    pub async fn expect_ask<M>(&mut self) -> (M, ReplySender<M::Result>)
+    pub fn expect_ask<M>(&mut self) -> Step<'_, (M, ReplySender<M::Result>)>
     where
         A: Handler<M>,
         M: Message + fmt::Debug,
     {
-        let within = self.probe.inbox.timeout;
-        match self.probe.expect::<M>(within, true).await {
-            (message, Some(reply)) => (message, reply),
-            (_, None) => unreachable!("an ask was expected"),
-        }
+        Box::pin(self.probe.expect_ask::<M>())
     }
 
     /// Waits `during`, and checks that no message comes meanwhile.
@@ -453,13 +454,13 @@ impl<A: Actor> ActorProbe<A> {
     /// # Panics
     ///
     /// If fewer come in time, or one is of another type.
-    pub async fn receive_n<M>(&mut self, n: usize) -> Vec<M>
+    pub fn receive_n<M>(&mut self, n: usize) -> Step<'_, Vec<M>>
     where
         A: Handler<M>,
         M: Message + fmt::Debug,
     {
         let within = self.probe.inbox.timeout;
-        self.probe.receive_n(n, within).await
+        Box::pin(self.probe.receive_n(n, within))
     }
 
     /// Skips messages until an `M` matches `matches`, within the probe's timeout.
@@ -467,13 +468,13 @@ impl<A: Actor> ActorProbe<A> {
     /// # Panics
     ///
     /// If none does in time, with those it skipped.
-    pub async fn fish_for<M>(&mut self, matches: impl FnMut(&M) -> bool) -> M
+    pub fn fish_for<'a, M>(&'a mut self, matches: impl FnMut(&M) -> bool + Send + 'a) -> Step<'a, M>
     where
         A: Handler<M>,
         M: Message + fmt::Debug,
     {
         let within = self.probe.inbox.timeout;
-        self.probe.fish_for(within, matches).await
+        Box::pin(self.probe.fish_for(within, matches))
     }
 }
 
