@@ -264,7 +264,7 @@ async fn a_system_with_probes_shuts_down() {
     assert!(probe.recipient().tell(Pong(1)).is_err());
 }
 
-/// A chain: each stage adds one and passes the number on.
+/// A chain: each stage works a while, adds one and passes the number on.
 struct Stage {
     next: Option<ActorRef<Stage>>,
     out: Recipient<Pong>,
@@ -272,7 +272,11 @@ struct Stage {
 
 #[actor]
 impl Stage {
-    fn ping(&mut self, Ping(n): Ping) -> u64 {
+    async fn ping(&mut self, Ping(n): Ping) -> u64 {
+        // Work that takes the scheduler many rounds, and queues nothing meanwhile.
+        for _ in 0..20 {
+            tokio::task::yield_now().await;
+        }
         match &self.next {
             Some(next) => next.tell(Ping(n + 1)).unwrap(),
             None => self.out.tell(Pong(n + 1)).unwrap(),

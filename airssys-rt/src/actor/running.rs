@@ -54,6 +54,7 @@ impl<F: Future> Future for RunningAs<F> {
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
         let this = self.project();
+        crate::observe::polled();
         let _restore = Restore(RUNNING.with(|running| running.replace(Some(*this.address))));
         this.inner.poll(cx)
     }

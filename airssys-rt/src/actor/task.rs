@@ -286,7 +286,7 @@ impl<A: Actor> Context<A> {
         crate::observe::task_spawned();
         let runtime = self.core().runtime().clone();
         let set = self.tasks.set.get_or_insert_with(JoinSet::new);
-        TaskHandle(set.spawn_on(task, &runtime))
+        TaskHandle(set.spawn_on(crate::observe::counted(task), &runtime))
     }
 
     /// Forgets the tasks that have ended, so that a long-lived actor's set does not grow.

@@ -1,6 +1,7 @@
 //! What the code of one actor did, recorded for a [`BehaviorTestKit`](crate::testkit::BehaviorTestKit)
 //! (feature `testkit`): messages sent, actors spawned, timers started and cancelled, tasks spawned,
-//! deferred replies. The kit records only while it runs the handler or hook of its actor, and only what
+//! deferred replies; and the polls of actors' tasks, by which a test system tells that it has settled.
+//! The kit records only while it runs the handler or hook of its actor, and only what
 //! that actor's code does (not another actor's task polled meanwhile on the same thread).
 
 #[cfg(not(feature = "testkit"))]
@@ -17,7 +18,7 @@ mod on {
     use core::task::{Context, Poll};
     use std::cell::RefCell;
     use std::sync::Arc;
-    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
     use std::time::Duration;
 
     use pin_project_lite::pin_project;
@@ -160,6 +161,43 @@ mod on {
         record(|| Effect::Replied { message_type });
     }
 
+    /// Polls of actors' tasks and of their tied tasks, on all threads: how a test system tells that
+    /// nothing runs any more ([`TestSystem::settle`](crate::testkit::TestSystem::settle)).
+    static POLLS: AtomicU64 = AtomicU64::new(0);
+
+    /// An actor's task, or one of its tied tasks, is polled.
+    #[inline(always)]
+    pub(crate) fn polled() {
+        POLLS.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Polls so far.
+    pub(crate) fn polls() -> u64 {
+        POLLS.load(Ordering::Relaxed)
+    }
+
+    pin_project! {
+        /// Counts the polls of a tied task.
+        pub(crate) struct Counted<F> {
+            #[pin]
+            inner: F,
+        }
+    }
+
+    impl<F: Future> Future for Counted<F> {
+        type Output = F::Output;
+
+        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+            polled();
+            self.project().inner.poll(cx)
+        }
+    }
+
+    /// `task`, its polls counted.
+    pub(crate) fn counted<F: Future>(task: F) -> Counted<F> {
+        Counted { inner: task }
+    }
+
     pin_project! {
         /// Runs `inner` (the actor's code, wrapped in `RunningAs`) recording what it does into
         /// `effects`, during each of its polls (which may happen on different threads).
@@ -243,4 +281,12 @@ mod off {
 
     #[inline(always)]
     pub(crate) fn replied(_: &'static str) {}
+
+    #[inline(always)]
+    pub(crate) fn polled() {}
+
+    #[inline(always)]
+    pub(crate) fn counted<F>(task: F) -> F {
+        task
+    }
 }
