@@ -38,6 +38,10 @@ async fn failure(test: impl Future<Output = ()> + Send + 'static) -> String {
         .await
         .expect_err("the expectation should have failed")
         .into_panic();
+    panic_message(panic)
+}
+
+fn panic_message(panic: Box<dyn std::any::Any + Send>) -> String {
     match panic.downcast::<String>() {
         Ok(message) => *message,
         Err(panic) => (*panic.downcast::<&str>().unwrap()).to_owned(),
@@ -591,3 +595,28 @@ trait MapUnit: Future + Sized {
 }
 
 impl<F: Future> MapUnit for F {}
+
+#[tokio::test]
+async fn a_test_system_pauses_the_clock_of_a_current_thread_test() {
+    let system = TestSystem::new();
+    let wall = std::time::Instant::now();
+    system.advance(Duration::from_secs(24 * 3600)).await;
+    // Paused mid-tick, the clock's timers fire on tokio's millisecond ticks: up to one late.
+    let late = system.elapsed() - Duration::from_secs(24 * 3600);
+    assert!(late <= Duration::from_millis(1), "{late:?}");
+    assert!(
+        wall.elapsed() < Duration::from_secs(60),
+        "{:?}",
+        wall.elapsed()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_test_system_on_a_running_clock_says_what_to_do() {
+    let message = panic_message(std::panic::catch_unwind(TestSystem::new).unwrap_err());
+    assert!(
+        message.contains("a TestSystem needs tokio's paused clock")
+            && message.contains("#[tokio::test(start_paused = true)]"),
+        "{message}"
+    );
+}

@@ -130,6 +130,9 @@ impl<A: Actor> BehaviorTestKit<A> {
 
     /// Runs `on_stop` with `reason`, as the runtime does when the actor stops.
     pub async fn stop(&mut self, reason: StopReason) {
+        self.dormant
+            .cell
+            .set_state(crate::core::cell::ActorState::Stopping);
         let BehaviorTestKit { actor, ctx, .. } = self;
         let on_stop = actor.on_stop(ctx, &reason);
         record(&mut self.effects, self.dormant.cell.address, on_stop).await;

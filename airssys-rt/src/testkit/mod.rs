@@ -156,7 +156,10 @@ const QUIET_ROUNDS: u32 = 3;
 const MAX_ROUNDS: u32 = 1_000_000;
 
 impl TestSystem {
-    /// A new system, with the default settings, on the paused clock.
+    /// A new system, with the default settings, on the paused clock. In a current-thread runtime
+    /// whose clock runs (a plain `#[tokio::test]`), it pauses the clock itself; timers then fire on
+    /// tokio's millisecond ticks counted from the runtime's start, up to a millisecond after their
+    /// deadline. With `start_paused = true` (or [`run`]) they fire on it exactly.
     ///
     /// # Panics
     ///
