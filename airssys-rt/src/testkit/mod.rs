@@ -1,6 +1,9 @@
 //! The test kit (feature `testkit`): probes, mocks, virtual time, and behaviour tests of one actor.
 //!
-//! Add it to the dev-dependencies: `airssys-rt = { version = "0.1", features = ["testkit"] }`.
+//! Turn it on in the dev-dependencies only: `[dev-dependencies] airssys-rt = { ..., features =
+//! ["testkit"] }` (cargo merges it with the normal dependency for tests). Without the feature, the
+//! hooks it records through are compiled out; with it and no kit recording, each costs a load and a
+//! branch (BENCHMARKS.md).
 //!
 //! # Guide
 //!
@@ -33,7 +36,7 @@
 //! ```
 //! use std::time::Duration;
 //! use airssys_rt::prelude::*;
-//! use airssys_rt::testkit::{TestProbe, TestSystem};
+//! use airssys_rt::testkit::TestSystem;
 //!
 //! #[derive(Message, Debug, PartialEq)]
 //! #[message(result = u64)]
