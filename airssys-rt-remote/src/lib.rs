@@ -73,6 +73,8 @@ impl<M> RemoteMessage for M where
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum RemoteError {
+    /// The node was asked to join from a current-thread tokio runtime, which zenoh does not run on.
+    Runtime,
     /// zenoh refused a setting.
     Config(String),
     /// zenoh failed.
@@ -99,6 +101,10 @@ impl RemoteError {
 impl core::fmt::Display for RemoteError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
+            RemoteError::Runtime => f.write_str(
+                "a node needs a multi-threaded tokio runtime (zenoh does not run on a current-thread one): \
+                 use `#[tokio::main]` or `#[tokio::test(flavor = \"multi_thread\")]`",
+            ),
             RemoteError::Config(error) => write!(f, "zenoh refused the configuration: {error}"),
             RemoteError::Zenoh(error) => write!(f, "zenoh: {error}"),
             RemoteError::NameTaken { name, node } => {

@@ -181,14 +181,23 @@ pub struct Node {
 impl Node {
     /// Joins the network as `config` says, for `system`.
     ///
+    /// zenoh needs a multi-threaded tokio runtime (`#[tokio::main]`, or
+    /// `#[tokio::test(flavor = "multi_thread")]`; one worker is enough).
+    ///
     /// # Errors
     ///
-    /// [`RemoteError::Config`] for a setting zenoh refuses, [`RemoteError::Zenoh`] if the session
+    /// [`RemoteError::Runtime`] on a current-thread runtime, [`RemoteError::Config`] for a setting
+    /// zenoh refuses, [`RemoteError::Zenoh`] if the session
     /// cannot open (an endpoint in use, say).
     pub async fn join(
         system: &airssys_rt::ActorSystem,
         config: NodeConfig,
     ) -> Result<Node, RemoteError> {
+        if tokio::runtime::Handle::current().runtime_flavor()
+            == tokio::runtime::RuntimeFlavor::CurrentThread
+        {
+            return Err(RemoteError::Runtime);
+        }
         let session = zenoh::open(config.zenoh()?)
             .await
             .map_err(RemoteError::zenoh)?;

@@ -224,3 +224,13 @@ async fn a_message_that_does_not_decode_is_answered_with_the_error() {
         other => panic!("{other:?}"),
     }
 }
+
+#[tokio::test]
+async fn a_current_thread_runtime_is_refused_with_what_to_use() {
+    match Node::join(&ActorSystem::new(), NodeConfig::peer()).await {
+        Err(error @ RemoteError::Runtime) => {
+            assert!(error.to_string().contains("multi_thread"), "{error}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
