@@ -116,7 +116,10 @@ fn start_worker(n: u32, endpoint: &str) -> (Process, String) {
 
 fn free_endpoint() -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-    format!("tcp/127.0.0.1:{}", listener.local_addr().expect("bound").port())
+    format!(
+        "tcp/127.0.0.1:{}",
+        listener.local_addr().expect("bound").port()
+    )
 }
 
 #[tokio::main]
@@ -133,7 +136,9 @@ async fn main() {
     let endpoints = [free_endpoint(), free_endpoint()];
     let (_one, one_id) = start_worker(1, &endpoints[0]);
     let (two, two_id) = start_worker(2, &endpoints[1]);
-    at(&format!("two worker processes started: nodes {one_id} and {two_id}"));
+    at(&format!(
+        "two worker processes started: nodes {one_id} and {two_id}"
+    ));
 
     let mut config = NodeConfig::peer();
     for endpoint in &endpoints {
@@ -159,7 +164,7 @@ async fn main() {
         "asked both: 3² = {nine} from process {pid_one}, 4² = {sixteen} from process {pid_two}"
     ));
 
-    const TELLS: u64 = 20_000;
+    const TELLS: u64 = 100_000;
     let tally = node.lookup_recipient::<Tally>("worker-1").await.unwrap();
     let sent = Instant::now();
     for _ in 0..TELLS {

@@ -48,9 +48,12 @@ impl Node {
                 handled,
             }));
         }
+        // Blocking congestion control: under load a tell waits for room in zenoh's queue instead of
+        // being dropped (zenoh's default for data), so that tells are never lost silently.
         let publisher = self
             .session()
             .declare_publisher(actor_key(name))
+            .congestion_control(zenoh::qos::CongestionControl::Block)
             .await
             .map_err(RemoteError::zenoh)?;
         Ok(RemoteRecipient {
@@ -113,7 +116,8 @@ impl<M: RemoteMessage> RemoteRecipient<M> {
         &self.target.holder
     }
 
-    /// Sends `message` without waiting for it to be handled.
+    /// Sends `message` without waiting for it to be handled. Under congestion it waits for room in
+    /// zenoh's transmission queue (briefly blocking the thread) rather than drop the message.
     ///
     /// # Errors
     ///
