@@ -3,7 +3,7 @@
 //!
 //! A [`Node`] joins a zenoh network (peer to peer with explicit endpoints, multicast scouting, or
 //! through a router) for an [`ActorSystem`](airssys_rt::ActorSystem). It [registers](Node::register)
-//! local actors under names, for the message types they take remotely, and [looks up](Node::lookup)
+//! local actors under names, for the message types they take remotely, and [looks up](Node::lookup_recipient)
 //! those of other nodes: a [`RemoteRecipient<M>`] is typed by its message as a local
 //! [`Recipient`](airssys_rt::Recipient) is.
 //!
@@ -20,8 +20,8 @@
 //! # Messages on the wire
 //!
 //! A message crosses the wire if it and its reply are serde types: [`RemoteMessage`] is implemented
-//! for every [`Message`](airssys_rt::Message) that is `Serialize + DeserializeOwned` with a reply that
-//! is too, and `register` and `lookup` require it at compile time. Its identity on the wire is its
+//! for every [`Message`] that is `Serialize + DeserializeOwned` with a reply that
+//! is too, and `register` and `lookup_recipient` require it at compile time. Its identity on the wire is its
 //! [`MESSAGE_TYPE`](airssys_rt::Message::MESSAGE_TYPE) (`#[message(name = "...")]` fixes it across
 //! renames); the encoding is postcard, behind a versioned header ([`wire`]).
 //!

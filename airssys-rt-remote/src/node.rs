@@ -169,7 +169,7 @@ pub(crate) struct NodeInner {
 }
 
 /// An actor system's presence on a zenoh network: through it, the system [exposes](Node::register)
-/// actors by name and [looks up](Node::lookup) those of other nodes, and sees nodes come and go.
+/// actors by name and [looks up](Node::lookup_recipient) those of other nodes, and sees nodes come and go.
 ///
 /// Cheap to clone. The node leaves the network when the last clone, and every reference it gave out,
 /// is dropped, or at [`leave`](Node::leave).
