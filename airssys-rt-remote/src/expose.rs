@@ -191,6 +191,20 @@ impl<'a, A: airssys_rt::Actor> Registration<'a, A> {
             .await
             .map_err(RemoteError::zenoh)?;
         let _ = actor;
+        // Two nodes that checked the name at once both declared it: once each sees the other's token,
+        // the lower id keeps it and the other withdraws, so that the name never has two holders for
+        // longer than a declaration takes to cross.
+        let holders = holders_of(node, &name).await?;
+        if let Some(first) = holders.first()
+            && first != node.id()
+        {
+            drop((token, asks, types, subscriber));
+            forward.abort();
+            return Err(RemoteError::NameTaken {
+                name,
+                node: first.clone(),
+            });
+        }
         Ok(Exposed {
             name,
             _token: token,
@@ -202,23 +216,31 @@ impl<'a, A: airssys_rt::Actor> Registration<'a, A> {
     }
 }
 
-/// The node holding `name`, if any.
-pub(crate) async fn holder_of(node: &Node, name: &str) -> Result<Option<String>, RemoteError> {
+/// The nodes that hold `name` now, in the order of their ids: one, unless two registered it at once.
+async fn holders_of(node: &Node, name: &str) -> Result<Vec<String>, RemoteError> {
     let replies = node
         .session()
         .liveliness()
         .get(format!("airssys/name/{name}/*"))
         .await
         .map_err(RemoteError::zenoh)?;
+    let mut holders = Vec::new();
     while let Ok(reply) = replies.recv_async().await {
-        if let Ok(sample) = reply.result() {
-            let key = sample.key_expr().as_str();
-            if let Some(holder) = key.rsplit('/').next() {
-                return Ok(Some(holder.to_owned()));
-            }
+        if let Ok(sample) = reply.result()
+            && let Some(holder) = sample.key_expr().as_str().rsplit('/').next()
+        {
+            holders.push(holder.to_owned());
         }
     }
-    Ok(None)
+    holders.sort();
+    holders.dedup();
+    Ok(holders)
+}
+
+/// The node holding `name`, if any: of two that registered it at once, the one that keeps it (the
+/// lower id; the other withdraws).
+pub(crate) async fn holder_of(node: &Node, name: &str) -> Result<Option<String>, RemoteError> {
+    Ok(holders_of(node, name).await?.into_iter().next())
 }
 
 fn unhandled(name: &str, message_type: &str, entries: &HashMap<&'static str, Entry>) -> Failure {
