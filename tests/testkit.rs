@@ -70,6 +70,15 @@ async fn probe_expectations_take_what_came_in_order() {
     );
 }
 
+/// A probe of `Pong`s that has received `sent`, in order.
+fn probe_after(system: &TestSystem, sent: &[u64]) -> TestProbe<Pong> {
+    let probe = system.probe::<Pong>();
+    for &n in sent {
+        probe.recipient().tell(Pong(n)).unwrap();
+    }
+    probe
+}
+
 #[tokio::test(start_paused = true)]
 async fn each_probe_expectation_fails_saying_what_came() {
     let system = TestSystem::new();
@@ -104,9 +113,7 @@ async fn each_probe_expectation_fails_saying_what_came() {
         "{message}"
     );
 
-    let mut probe = system.probe::<Pong>();
-    let out = probe.recipient();
-    out.tell(Pong(5)).unwrap();
+    let mut probe = probe_after(&system, &[5]);
     let message =
         failure(async move { probe.expect_no_message(Duration::from_secs(1)).await }).await;
     assert!(
@@ -114,10 +121,7 @@ async fn each_probe_expectation_fails_saying_what_came() {
         "{message}"
     );
 
-    let mut probe = system.probe::<Pong>();
-    let out = probe.recipient();
-    out.tell(Pong(1)).unwrap();
-    out.tell(Pong(2)).unwrap();
+    let mut probe = probe_after(&system, &[1, 2]);
     let message = failure(async move {
         probe.receive_n(3).await;
     })
@@ -127,10 +131,7 @@ async fn each_probe_expectation_fails_saying_what_came() {
         "{message}"
     );
 
-    let mut probe = system.probe::<Pong>();
-    let out = probe.recipient();
-    out.tell(Pong(1)).unwrap();
-    out.tell(Pong(2)).unwrap();
+    let mut probe = probe_after(&system, &[1, 2]);
     let message = failure(async move {
         probe.fish_for(|Pong(n)| *n > 2).await;
     })

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use airssys_rt::prelude::*;
-use airssys_rt_remote::{Node, NodeConfig};
+use airssys_rt_remote::{Node, NodeConfig, free_loopback_endpoint};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use serde::{Deserialize, Serialize};
 use zenoh::Wait;
@@ -57,11 +57,6 @@ impl Target {
     }
 }
 
-fn endpoint() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    format!("tcp/127.0.0.1:{}", listener.local_addr().unwrap().port())
-}
-
 const TELLS: u64 = 10_000;
 
 fn remote(c: &mut Criterion) {
@@ -70,7 +65,7 @@ fn remote(c: &mut Criterion) {
         .enable_all()
         .build()
         .unwrap();
-    let at = endpoint();
+    let at = free_loopback_endpoint().unwrap();
     let (a, b, _exposed) = runtime.block_on(async {
         let a = Node::join(&ActorSystem::new(), NodeConfig::peer().listen(&at))
             .await
@@ -95,7 +90,7 @@ fn remote(c: &mut Criterion) {
     });
 
     // The raw equivalents, on two sessions of their own, connected the same way.
-    let raw_at = endpoint();
+    let raw_at = free_loopback_endpoint().unwrap();
     let (server, client, counted) = runtime.block_on(async {
         let mut config = zenoh::Config::default();
         config.insert_json5("mode", "\"peer\"").unwrap();

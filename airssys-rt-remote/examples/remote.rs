@@ -9,7 +9,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use airssys_rt::prelude::*;
-use airssys_rt_remote::{Node, NodeConfig, RemoteAskError, RemoteRecipient};
+use airssys_rt_remote::{
+    Node, NodeConfig, RemoteAskError, RemoteRecipient, free_loopback_endpoint,
+};
 use serde::{Deserialize, Serialize};
 
 /// Squares a number; answers with the worker's process id too.
@@ -114,14 +116,6 @@ fn start_worker(n: u32, endpoint: &str) -> (Process, String) {
     panic!("worker {n} ended before it was ready");
 }
 
-fn free_endpoint() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-    format!(
-        "tcp/127.0.0.1:{}",
-        listener.local_addr().expect("bound").port()
-    )
-}
-
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -133,7 +127,7 @@ async fn main() {
     }
     let started = Instant::now();
     let at = |what: &str| println!("{:>8.1} ms  {what}", started.elapsed().as_secs_f64() * 1e3);
-    let endpoints = [free_endpoint(), free_endpoint()];
+    let endpoints = [(); 2].map(|()| free_loopback_endpoint().expect("a free port"));
     let (_one, one_id) = start_worker(1, &endpoints[0]);
     let (two, two_id) = start_worker(2, &endpoints[1]);
     at(&format!(

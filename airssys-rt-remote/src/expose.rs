@@ -46,6 +46,29 @@ struct Entry {
     tell: TellFn,
 }
 
+/// What the tasks serving an exposed actor share: its name, and how it takes each message type.
+struct Exposure {
+    name: String,
+    entries: HashMap<&'static str, Entry>,
+    /// The message types it takes, sorted: what lookups and `Failure::Unhandled` list.
+    handled: Vec<String>,
+}
+
+impl Exposure {
+    /// The entry a request is for, and the request's body.
+    fn route<'b>(&self, request: &'b [u8]) -> Result<(&Entry, &'b [u8]), Failure> {
+        let (message_type, body) = wire::open_request(request)?;
+        match self.entries.get(message_type) {
+            Some(entry) => Ok((entry, body)),
+            None => Err(Failure::Unhandled {
+                name: self.name.clone(),
+                message_type: message_type.to_owned(),
+                handled: self.handled.clone(),
+            }),
+        }
+    }
+}
+
 /// An actor being exposed: [`Node::register`] starts one, [`message`](Registration::message) adds the
 /// message types it takes remotely, [`declare`](Registration::declare) publishes it.
 #[must_use = "nothing is exposed until `declare` is awaited"]
@@ -122,11 +145,12 @@ impl<'a, A: airssys_rt::Actor> Registration<'a, A> {
     /// [`RemoteError::NameTaken`] if another node holds the name (or this one does already), and
     /// [`RemoteError::Zenoh`] if a declaration fails.
     pub async fn declare(self) -> Result<Exposed, RemoteError> {
+        // The actor's reference was only needed for its recipients, which the entries hold.
         let Registration {
             node,
             name,
-            actor,
             entries,
+            ..
         } = self;
         let session = node.session();
         if let Some(holder) = holder_of(node, &name).await? {
@@ -134,23 +158,24 @@ impl<'a, A: airssys_rt::Actor> Registration<'a, A> {
         }
         let mut handled: Vec<String> = entries.keys().map(|name| (*name).to_owned()).collect();
         handled.sort();
-        let entries = Arc::new(entries);
+        let listed = wire::encode(&handled).expect("a list of strings always encodes");
+        let exposure = Arc::new(Exposure {
+            name: name.clone(),
+            entries,
+            handled,
+        });
         // Tells, in the order they came, each waiting for room before the next.
         let (tells, mut queue) = mpsc::unbounded_channel::<Vec<u8>>();
         let forward = {
-            let entries = entries.clone();
-            let name = name.clone();
+            let exposure = exposure.clone();
             node.inner.runtime.spawn(async move {
-                while let Some(bytes) = queue.recv().await {
-                    let outcome = match wire::open_request(&bytes) {
-                        Ok((message_type, body)) => match entries.get(message_type) {
-                            Some(entry) => (entry.tell)(body.to_vec()).await,
-                            None => Err(unhandled(&name, message_type, &entries)),
-                        },
+                while let Some(request) = queue.recv().await {
+                    let outcome = match exposure.route(&request) {
+                        Ok((entry, body)) => (entry.tell)(body.to_vec()).await,
                         Err(failure) => Err(failure),
                     };
                     if let Err(failure) = outcome {
-                        undelivered(&name, &failure);
+                        undelivered(&exposure.name, &failure);
                     }
                 }
             })
@@ -165,23 +190,17 @@ impl<'a, A: airssys_rt::Actor> Registration<'a, A> {
         let runtime = node.inner.runtime.clone();
         let asks = session
             .declare_queryable(actor_key(&name))
-            .callback({
-                let entries = entries.clone();
-                let name = name.clone();
-                move |query: Query| {
-                    let entries = entries.clone();
-                    let name = name.clone();
-                    runtime.spawn(async move { answer(query, &name, &entries).await });
-                }
+            .callback(move |query: Query| {
+                let exposure = exposure.clone();
+                runtime.spawn(async move { answer(query, &exposure).await });
             })
             .await
             .map_err(RemoteError::zenoh)?;
         let types = session
             .declare_queryable(types_key(&name))
             .callback(move |query: Query| {
-                let list = wire::encode(&handled).unwrap_or_default();
                 let key = query.key_expr().clone();
-                let _ = zenoh::Wait::wait(query.reply(key, list));
+                let _ = zenoh::Wait::wait(query.reply(key, listed.clone()));
             })
             .await
             .map_err(RemoteError::zenoh)?;
@@ -190,7 +209,6 @@ impl<'a, A: airssys_rt::Actor> Registration<'a, A> {
             .declare_token(name_key(&name, node.id()))
             .await
             .map_err(RemoteError::zenoh)?;
-        let _ = actor;
         // Two nodes that checked the name at once both declared it: once each sees the other's token,
         // the lower id keeps it and the other withdraws, so that the name never has two holders for
         // longer than a declaration takes to cross.
@@ -221,7 +239,7 @@ async fn holders_of(node: &Node, name: &str) -> Result<Vec<String>, RemoteError>
     let replies = node
         .session()
         .liveliness()
-        .get(format!("airssys/name/{name}/*"))
+        .get(name_key(name, "*"))
         .await
         .map_err(RemoteError::zenoh)?;
     let mut holders = Vec::new();
@@ -243,32 +261,19 @@ pub(crate) async fn holder_of(node: &Node, name: &str) -> Result<Option<String>,
     Ok(holders_of(node, name).await?.into_iter().next())
 }
 
-fn unhandled(name: &str, message_type: &str, entries: &HashMap<&'static str, Entry>) -> Failure {
-    let mut handled: Vec<String> = entries.keys().map(|name| (*name).to_owned()).collect();
-    handled.sort();
-    Failure::Unhandled {
-        name: name.to_owned(),
-        message_type: message_type.to_owned(),
-        handled,
-    }
-}
-
 /// A remote tell this node could not deliver: it has no one to answer, so it says so, loudly.
 fn undelivered(name: &str, failure: &Failure) {
     eprintln!("airssys-rt-remote: a remote tell to `{name}` was not delivered: {failure}");
 }
 
 /// Answers one ask.
-async fn answer(query: Query, name: &str, entries: &HashMap<&'static str, Entry>) {
-    let bytes = query
+async fn answer(query: Query, exposure: &Exposure) {
+    let request = query
         .payload()
         .map(|payload| payload.to_bytes().into_owned())
         .unwrap_or_default();
-    let outcome = match wire::open_request(&bytes) {
-        Ok((message_type, body)) => match entries.get(message_type) {
-            Some(entry) => (entry.ask)(body.to_vec()).await,
-            None => Err(unhandled(name, message_type, entries)),
-        },
+    let outcome = match exposure.route(&request) {
+        Ok((entry, body)) => (entry.ask)(body.to_vec()).await,
         Err(failure) => Err(failure),
     };
     let key = query.key_expr().clone();

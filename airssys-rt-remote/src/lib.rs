@@ -42,7 +42,7 @@ mod remote;
 pub mod wire;
 
 pub use expose::{Exposed, Registration};
-pub use node::{Node, NodeConfig};
+pub use node::{Node, NodeConfig, free_loopback_endpoint};
 pub use remote::{
     DEFAULT_ASK_TIMEOUT, RemoteAsk, RemoteAskError, RemoteRecipient, RemoteSendError,
 };

@@ -15,6 +15,18 @@ pub(crate) fn node_key(node: &str) -> String {
     format!("airssys/node/{node}")
 }
 
+/// A zenoh endpoint on loopback, on a port free when this returns (`tcp/127.0.0.1:40123`): for tests,
+/// examples and benches that start their nodes on one machine. Another program may take the port
+/// before the node listens on it; a fixed deployment names its own endpoints.
+///
+/// # Errors
+///
+/// When the operating system gives no free port.
+pub fn free_loopback_endpoint() -> std::io::Result<String> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    Ok(format!("tcp/127.0.0.1:{}", listener.local_addr()?.port()))
+}
+
 /// How a node joins the network.
 #[derive(Debug, Clone)]
 pub struct NodeConfig {
@@ -120,30 +132,28 @@ pub(crate) struct Members {
 }
 
 impl Members {
-    fn set(&self, node: &str, alive: bool) {
+    /// Runs `f` on `node`'s state, made (not alive) if the node was never seen.
+    fn with_state<R>(&self, node: &str, f: impl FnOnce(&watch::Sender<bool>) -> R) -> R {
         let mut members = self.alive.lock().unwrap_or_else(PoisonError::into_inner);
-        match members.get(node) {
-            Some(state) => {
-                state.send_replace(alive);
-            }
-            None => {
-                members.insert(node.to_owned(), watch::channel(alive).0);
-            }
-        }
+        f(members
+            .entry(node.to_owned())
+            .or_insert_with(|| watch::channel(false).0))
+    }
+
+    fn set(&self, node: &str, alive: bool) {
+        self.with_state(node, |state| state.send_replace(alive));
+    }
+
+    /// `node`'s state, to wait on.
+    fn watch(&self, node: &str) -> watch::Receiver<bool> {
+        self.with_state(node, watch::Sender::subscribe)
     }
 
     /// Resolves once `node` is gone (at once if it is not known to be alive).
     pub(crate) fn gone(&self, node: &str) -> impl Future<Output = ()> + Send + 'static {
-        let state = self
-            .alive
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(node)
-            .map(watch::Sender::subscribe);
+        let mut state = self.watch(node);
         async move {
-            if let Some(mut state) = state {
-                let _ = state.wait_for(|alive| !alive).await;
-            }
+            let _ = state.wait_for(|alive| !alive).await;
         }
     }
 
@@ -248,7 +258,7 @@ impl Node {
         let subscriber = self
             .session()
             .liveliness()
-            .declare_subscriber(format!("airssys/name/{name}/*"))
+            .declare_subscriber(crate::expose::name_key(name, "*"))
             .history(true)
             .callback(move |sample| {
                 if sample.kind() == SampleKind::Put
@@ -280,15 +290,7 @@ impl Node {
 
     /// Waits until the node `id` is seen alive, up to `within`; returns whether it was.
     pub async fn wait_for_node(&self, id: &str, within: Duration) -> bool {
-        let mut state = self
-            .inner
-            .members
-            .alive
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .entry(id.to_owned())
-            .or_insert_with(|| watch::channel(false).0)
-            .subscribe();
+        let mut state = self.inner.members.watch(id);
         tokio::time::timeout(within, state.wait_for(|alive| *alive))
             .await
             .is_ok_and(|seen| seen.is_ok())

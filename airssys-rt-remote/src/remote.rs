@@ -217,7 +217,7 @@ async fn ask<M: RemoteMessage>(ask: RemoteAsk<'_, M>) -> Result<M::Result, Remot
         });
     }
     let gone = members.gone(&target.holder);
-    let gone_after = members.gone(&target.holder);
+    tokio::pin!(gone);
     let body = match wire::encode(&message) {
         Ok(body) => body,
         Err(failure) => {
@@ -261,7 +261,7 @@ async fn ask<M: RemoteMessage>(ask: RemoteAsk<'_, M>) -> Result<M::Result, Remot
             Err(_) => {
                 let lease = target.node.inner.failure_detection;
                 tokio::select! {
-                    () = gone_after => Err(RemoteAskError::NodeDown(target.holder.clone())),
+                    () = &mut gone => Err(RemoteAskError::NodeDown(target.holder.clone())),
                     () = tokio::time::sleep(lease) => Err(RemoteAskError::Failed(
                         Failure::NoSuchName(target.name.clone()),
                     )),
@@ -269,7 +269,7 @@ async fn ask<M: RemoteMessage>(ask: RemoteAsk<'_, M>) -> Result<M::Result, Remot
             }
         },
         () = deadline => Err(RemoteAskError::Timeout),
-        () = gone => Err(RemoteAskError::NodeDown(target.holder.clone())),
+        () = &mut gone => Err(RemoteAskError::NodeDown(target.holder.clone())),
     }
 }
 

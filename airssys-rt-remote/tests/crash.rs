@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use airssys_rt::prelude::*;
-use airssys_rt_remote::{Node, NodeConfig, RemoteAskError};
+use airssys_rt_remote::{Node, NodeConfig, RemoteAskError, free_loopback_endpoint};
 use serde::{Deserialize, Serialize};
 
 #[derive(Message, Debug, Serialize, Deserialize)]
@@ -106,14 +106,9 @@ fn start_peer(endpoint: &str) -> (Peer, String) {
     panic!("the peer ended without getting ready");
 }
 
-fn endpoint() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    format!("tcp/127.0.0.1:{}", listener.local_addr().unwrap().port())
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_node_fails_the_asks_waiting_on_it() {
-    let at = endpoint();
+    let at = free_loopback_endpoint().unwrap();
     let (mut peer, peer_id) = start_peer(&at);
     let node = Node::join(&ActorSystem::new(), NodeConfig::peer().connect(&at))
         .await

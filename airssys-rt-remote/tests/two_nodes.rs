@@ -5,7 +5,9 @@
 use std::time::Duration;
 
 use airssys_rt::prelude::*;
-use airssys_rt_remote::{Failure, Node, NodeConfig, RemoteAskError, RemoteError, RemoteSendError};
+use airssys_rt_remote::{
+    Failure, Node, NodeConfig, RemoteAskError, RemoteError, RemoteSendError, free_loopback_endpoint,
+};
 use serde::{Deserialize, Serialize};
 
 const WITHIN: Duration = Duration::from_secs(10);
@@ -65,15 +67,9 @@ impl Counter {
     }
 }
 
-/// A loopback endpoint on a free port.
-fn endpoint() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    format!("tcp/127.0.0.1:{}", listener.local_addr().unwrap().port())
-}
-
 /// Two nodes, each of its own system, the second connected to the first, each seeing the other.
 async fn two_nodes() -> (Node, Node) {
-    let at = endpoint();
+    let at = free_loopback_endpoint().unwrap();
     let a = Node::join(&ActorSystem::new(), NodeConfig::peer().listen(&at))
         .await
         .unwrap();

@@ -59,7 +59,6 @@ impl<T> Inbox<T> {
     }
 
     /// Panics with `what` went wrong, and what arrived before.
-    #[track_caller]
     pub(crate) fn fail(&self, what: &str) -> ! {
         let mut message = format!("{}: {what}", self.who);
         if self.taken.is_empty() {

@@ -232,7 +232,7 @@ impl TestSystem {
             handled += route.value().handle.handled();
             queued += route.value().handle.depth();
         }
-        let dead = core.stats().snapshot().dead_letters;
+        let dead = core.stats().dead_letters.get();
         let polls = crate::observe::polls();
         (polls, core.routes().len(), handled, queued, dead)
     }
